@@ -1,0 +1,721 @@
+"""The RBM estimator every model shares.
+
+Parameters, validation, the training loop (CD-k / PCD-k with momentum, weight
+decay and per-epoch reshuffling), sampling and scoring live here.  What
+depends on the kind of visible unit is delegated to ``self._units`` (see
+:mod:`skebm._units`); what depends on NumPy versus torch is delegated to a
+backend (see :mod:`skebm._backend`).  The loop never knows which units it
+trains or where the arrays live.
+"""
+
+import hashlib
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._backend import make_backend, resolve_device
+from ._partition import exact_log_partition
+
+#: rows handled at once by transform, free energy and scoring (bounds memory)
+_CHUNK_ROWS = 4096
+#: rows of the training (and validation) data monitored at the end of an epoch
+_MONITOR_ROWS = 1000
+
+
+class DivergenceError(FloatingPointError):
+    """Training produced non-finite parameters."""
+
+
+class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Shared machinery of the RBM estimators; not for direct use."""
+
+    #: a :class:`skebm._units.VisibleUnits` instance, set by each model
+    _units = None
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "n_iter": [Interval(Integral, 0, None, closed="left")],
+        "method": [StrOptions({"pcd", "cd"})],
+        "n_gibbs_steps": [Interval(Integral, 1, None, closed="left")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "n_chains": [Interval(Integral, 1, None, closed="left"), None],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+        "early_stopping": ["boolean"],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "device": [str, None],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        n_components=256,
+        *,
+        learning_rate=0.1,
+        batch_size=10,
+        n_iter=10,
+        method="pcd",
+        n_gibbs_steps=1,
+        momentum=0.5,
+        weight_decay=0.0,
+        n_chains=None,
+        validation_fraction=None,
+        early_stopping=False,
+        n_iter_no_change=3,
+        tol=0.0,
+        device=None,
+        verbose=0,
+        random_state=None,
+    ):
+        self.n_components = n_components
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.n_iter = n_iter
+        self.method = method
+        self.n_gibbs_steps = n_gibbs_steps
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.n_chains = n_chains
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.device = device
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------------
+    # tags, names
+    # ------------------------------------------------------------------------
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    @property
+    def _n_features_out(self):
+        return self.components_.shape[0]
+
+    # ------------------------------------------------------------------------
+    # parameters as a dict <-> fitted attributes
+    # ------------------------------------------------------------------------
+    def _fitted_params(self):
+        """The fitted parameters as a dict of NumPy arrays (unit-math keys)."""
+        return {
+            "W": self.components_,
+            "a": self.intercept_visible_,
+            "b": self.intercept_hidden_,
+        }
+
+    def _set_fitted_params(self, params):
+        """Publish a dict of NumPy parameters as the fitted attributes."""
+        self.components_ = params["W"]
+        self.intercept_visible_ = params["a"]
+        self.intercept_hidden_ = params["b"]
+
+    def _device_params(self, bk, params=None):
+        params = self._fitted_params() if params is None else params
+        return {key: bk.asarray(value) for key, value in params.items()}
+
+    # ------------------------------------------------------------------------
+    # input handling
+    # ------------------------------------------------------------------------
+    def _validate_X(self, X, *, reset):
+        X = validate_data(
+            self,
+            X,
+            accept_sparse="csr",
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        self._units.check_values(X)
+        return X
+
+    def _inference_backend(self, dtype, seed=None):
+        """A backend for inference: the model's device, NumPy if it is gone.
+
+        A model fitted on a GPU and loaded where there is none still works:
+        it warns and falls back to NumPy instead of failing.
+        """
+        try:
+            device = resolve_device(self.device)
+        except (ImportError, ValueError) as exc:
+            warnings.warn(
+                f"{exc} Falling back to NumPy for this call; set device=None to "
+                "silence this warning.",
+                UserWarning,
+                stacklevel=3,
+            )
+            device = None
+        return make_backend(device, dtype, seed=seed)
+
+    @staticmethod
+    def _dense_rows(X, rows):
+        """Rows of X (an index array or slice) as a dense array."""
+        block = X[rows]
+        if sp.issparse(block):
+            block = block.toarray()
+        return np.asarray(block)
+
+    def _map_chunks(self, X, func, dtype):
+        """Apply ``func(bk, params, dense_chunk)`` chunk by chunk; stack results."""
+        bk = self._inference_backend(dtype)
+        params = self._device_params(bk)
+        out = []
+        for start in range(0, X.shape[0], _CHUNK_ROWS):
+            chunk = bk.asarray(self._dense_rows(X, slice(start, start + _CHUNK_ROWS)))
+            out.append(bk.to_numpy(func(bk, params, chunk)))
+        return np.concatenate(out, axis=0)
+
+    # ------------------------------------------------------------------------
+    # fitting
+    # ------------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the model to the data X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted model.
+        """
+        X = self._validate_X(X, reset=True)
+        device = resolve_device(self.device)
+        seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, size=3)
+        X_train, X_val = self._split_validation(X, np.random.default_rng(seeds[0]))
+        bk = make_backend(device, X.dtype, seed=seeds[1])
+
+        snapshot = dict(self.__dict__)
+        try:
+            stats = _column_stats(X_train)
+            np_params = self._initial_params(stats, X.dtype, np.random.default_rng(seeds[2]))
+            params = self._device_params(bk, np_params)
+            state = {
+                "velocity": {key: bk.zeros(value.shape) for key, value in params.items()},
+                "chains": self._initial_chains(bk, params, X_train),
+            }
+            self.random_state_ = np.random.RandomState(seeds[2])
+            self.n_samples_seen_ = 0
+            self.feature_mean_ = stats["mean"]
+            self.feature_var_ = stats["var"]
+            self.history_ = []
+            self.n_iter_ = 0
+            self._publish(bk, params, state)
+            self._train_epochs(bk, params, state, X_train, X_val, self.n_iter)
+            self.n_samples_seen_ = X_train.shape[0]
+        except KeyboardInterrupt:
+            # keep the last completed epoch; the caller still sees the interrupt
+            raise
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(snapshot)
+            raise
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Fit the model to one chunk of data, in mini-batches of ``batch_size``.
+
+        The persistent chains, momentum and feature statistics carry over from
+        call to call, so streaming a data set through ``partial_fit`` one chunk
+        at a time trains like one pass of ``fit`` without the reshuffling.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The updated model.
+        """
+        first_call = not hasattr(self, "components_")
+        X = self._validate_X(X, reset=first_call)
+        device = resolve_device(self.device)
+        if first_call:
+            self.random_state_ = check_random_state(self.random_state)
+            if not isinstance(self.random_state_, np.random.RandomState) or (
+                self.random_state_ is np.random.mtrand._rand
+            ):
+                self.random_state_ = np.random.RandomState(
+                    self.random_state_.randint(0, 2**31 - 1)
+                )
+        seed = self.random_state_.randint(0, 2**31 - 1)
+        dtype = X.dtype if first_call else self.components_.dtype
+        bk = make_backend(device, dtype, seed=seed)
+
+        snapshot = dict(self.__dict__)
+        try:
+            stats = _column_stats(X)
+            if first_call:
+                np_params = self._initial_params(
+                    stats, dtype, np.random.default_rng(seed)
+                )
+                params = self._device_params(bk, np_params)
+                state = {
+                    "velocity": {key: bk.zeros(v.shape) for key, v in params.items()},
+                    "chains": self._initial_chains(bk, params, X),
+                }
+                self.n_samples_seen_ = 0
+                self.feature_mean_ = stats["mean"]
+                self.feature_var_ = stats["var"]
+                self.history_ = []
+                self.n_iter_ = 0
+            else:
+                params = self._device_params(bk)
+                state = {
+                    "velocity": {
+                        key: bk.asarray(v) for key, v in self._velocity.items()
+                    },
+                    "chains": bk.asarray(self.h_samples_),
+                }
+                self._merge_stats(stats)
+            self._train_batches(bk, params, state, X, order=np.arange(X.shape[0]))
+            self._publish(bk, params, state)
+            self.n_samples_seen_ += X.shape[0]
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(snapshot)
+            raise
+        return self
+
+    def _initial_params(self, stats, dtype, rng):
+        """Hinton's initialisation: small random weights, log-odds visible biases."""
+        n_features = stats["mean"].shape[0]
+        params = {
+            "W": rng.normal(0.0, 0.01, size=(self.n_components, n_features)),
+            "b": np.zeros(self.n_components),
+        }
+        params.update(self._units.initial_params(stats, self.n_components, rng))
+        return {key: np.asarray(value, dtype=dtype) for key, value in params.items()}
+
+    def _initial_chains(self, bk, params, X):
+        """Persistent chains start from hidden samples driven by random data rows."""
+        n_chains = self.n_chains if self.n_chains is not None else self.batch_size
+        rows = bk.permutation(X.shape[0])[:n_chains]
+        rows = np.resize(rows, n_chains)  # repeat rows when the data is smaller
+        v = bk.asarray(self._dense_rows(X, np.sort(rows)))
+        return bk.bernoulli(self._units.mean_hidden(bk, params, v))
+
+    def _merge_stats(self, stats):
+        """Combine running feature mean/variance with a new chunk's (Chan et al.)."""
+        n_old, n_new = self.n_samples_seen_, stats["n_samples"]
+        total = n_old + n_new
+        delta = stats["mean"] - self.feature_mean_
+        mean = self.feature_mean_ + delta * (n_new / total)
+        m2 = (
+            self.feature_var_ * n_old
+            + stats["var"] * n_new
+            + delta**2 * (n_old * n_new / total)
+        )
+        self.feature_mean_ = mean
+        self.feature_var_ = m2 / total
+
+    def _split_validation(self, X, rng):
+        if self.validation_fraction is None:
+            if self.early_stopping:
+                raise ValueError(
+                    "early_stopping=True needs held-out data to monitor: set "
+                    "validation_fraction, e.g. validation_fraction=0.1."
+                )
+            return X, None
+        n_samples = X.shape[0]
+        n_val = max(1, int(round(self.validation_fraction * n_samples)))
+        if n_val >= n_samples:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} leaves no training "
+                f"rows out of {n_samples}; use a smaller fraction or more data."
+            )
+        order = rng.permutation(n_samples)
+        return X[np.sort(order[n_val:])], X[np.sort(order[:n_val])]
+
+    def _train_epochs(self, bk, params, state, X_train, X_val, n_epochs):
+        rng = bk.rng if bk.name == "numpy" else np.random.default_rng(
+            int(bk.permutation(2**20)[0])
+        )
+        monitor_rows = np.sort(
+            rng.permutation(X_train.shape[0])[: min(X_train.shape[0], _MONITOR_ROWS)]
+        )
+        X_monitor = self._dense_rows(X_train, monitor_rows)
+        if X_val is not None and X_val.shape[0] > _MONITOR_ROWS:
+            X_val = X_val[:_MONITOR_ROWS]
+        X_resident = self._resident(bk, X_train)
+        best_gap, epochs_worse = np.inf, 0
+        for epoch in range(1, n_epochs + 1):
+            start = time.perf_counter()
+            order = bk.permutation(X_train.shape[0])
+            self._train_batches(bk, params, state, X_resident, order)
+            self._check_finite(bk, params)
+            self._publish(bk, params, state)
+            self.n_iter_ = epoch
+            record = self._monitor(bk, params, X_monitor, X_val)
+            record = {"epoch": epoch, "time": time.perf_counter() - start, **record}
+            self.history_.append(record)
+            if self.verbose:
+                print(_format_record(type(self).__name__, record, n_epochs))
+            if self.early_stopping:
+                gap = record["free_energy_gap"]
+                if gap < best_gap - self.tol:
+                    best_gap, epochs_worse = gap, 0
+                elif gap > best_gap + self.tol:
+                    epochs_worse += 1
+                if epochs_worse >= self.n_iter_no_change:
+                    if self.verbose:
+                        print(
+                            f"[{type(self).__name__}] early stopping: the free-energy "
+                            f"gap grew for {epochs_worse} epochs"
+                        )
+                    break
+
+    def _resident(self, bk, X):
+        """Dense device copy of X when it is small enough, else X itself."""
+        if bk.name == "torch" and not sp.issparse(X) and X.nbytes <= 2**30:
+            return bk.asarray(X)
+        return X
+
+    def _train_batches(self, bk, params, state, X, order):
+        batch_size = self.batch_size
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            if bk.name == "torch" and isinstance(X, bk.torch.Tensor):
+                v_pos = X[bk.torch.as_tensor(rows, device=bk.device)]
+            else:
+                v_pos = bk.asarray(self._dense_rows(X, np.sort(rows)))
+            self._train_step(bk, params, state, v_pos, len(rows) / batch_size)
+
+    def _train_step(self, bk, params, state, v_pos, step_scale):
+        """One CD-k / PCD-k update from the mini-batch ``v_pos``.
+
+        ``step_scale`` is the batch's share of a full batch, so that a short
+        last batch moves the parameters in proportion to the data it holds.
+        """
+        units = self._units
+        h_pos = units.mean_hidden(bk, params, v_pos)
+        h = state["chains"] if self.method == "pcd" else bk.bernoulli(h_pos)
+        for step in range(self.n_gibbs_steps):
+            v_neg = units.sample_visible(bk, params, h)
+            h_neg = units.mean_hidden(bk, params, v_neg)
+            if step + 1 < self.n_gibbs_steps or self.method == "pcd":
+                h = bk.bernoulli(h_neg)
+        if self.method == "pcd":
+            state["chains"] = h
+        grads = units.gradients(bk, params, v_pos, h_pos, v_neg, h_neg)
+        if self.weight_decay:
+            grads["W"] -= self.weight_decay * params["W"]
+        lr = self.learning_rate
+        for key, grad in grads.items():
+            velocity = state["velocity"][key]
+            if self.momentum:
+                velocity *= self.momentum
+                velocity += grad * step_scale
+            else:
+                velocity[...] = grad * step_scale
+            params[key] += lr * velocity
+        units.clip_params(bk, params)
+
+    def _check_finite(self, bk, params):
+        for key, value in params.items():
+            if not bk.all_finite(value):
+                raise DivergenceError(
+                    f"Training diverged: parameter {key!r} became non-finite at "
+                    f"learning_rate={self.learning_rate}. Use a smaller "
+                    "learning_rate (or momentum), or scale the data; the model was "
+                    "left as it was before this call."
+                )
+
+    def _publish(self, bk, params, state):
+        """Copy the training state into the fitted (NumPy) attributes."""
+        self._set_fitted_params({k: bk.to_numpy(v).copy() for k, v in params.items()})
+        self.h_samples_ = bk.to_numpy(state["chains"]).copy()
+        self._velocity = {k: bk.to_numpy(v).copy() for k, v in state["velocity"].items()}
+
+    def _monitor(self, bk, params, X_monitor, X_val):
+        """Per-epoch figures: reconstruction error, mean free energy, the gap."""
+        units = self._units
+        v = bk.asarray(X_monitor)
+        h = units.mean_hidden(bk, params, v)
+        recon = units.mean_visible(bk, params, h)
+        record = {
+            "reconstruction_error": bk.item(((v - recon) ** 2).sum(axis=1).mean()),
+            "free_energy": bk.item(units.free_energy(bk, params, v).mean()),
+        }
+        if X_val is not None:
+            v_val = bk.asarray(self._dense_rows(X_val, slice(None)))
+            record["validation_free_energy"] = bk.item(
+                units.free_energy(bk, params, v_val).mean()
+            )
+            # F(val) - F(train) = log p(train) - log p(val): Z cancels, so a
+            # growing gap is over-fitting that needs no partition function.
+            record["free_energy_gap"] = (
+                record["validation_free_energy"] - record["free_energy"]
+            )
+        return record
+
+    # ------------------------------------------------------------------------
+    # inference
+    # ------------------------------------------------------------------------
+    def transform(self, X):
+        """Hidden-unit activation probabilities P(h = 1 | v).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        h : ndarray of shape (n_samples, n_components)
+            P(h_j = 1 | v), in the dtype of X.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._map_chunks(
+            X, lambda bk, p, v: self._units.mean_hidden(bk, p, v), X.dtype
+        )
+
+    def inverse_transform(self, H):
+        """The mean reconstruction E[v | h] of hidden vectors.
+
+        Parameters
+        ----------
+        H : array-like of shape (n_samples, n_components)
+            Hidden states or probabilities (e.g. the output of ``transform``).
+
+        Returns
+        -------
+        v : ndarray of shape (n_samples, n_features)
+            E[v | h].
+        """
+        check_is_fitted(self)
+        H = check_array(H, dtype=(np.float64, np.float32))
+        if H.shape[1] != self.n_components:
+            raise ValueError(
+                f"H has {H.shape[1]} columns, but {type(self).__name__} has "
+                f"{self.n_components} hidden units; pass the output of transform."
+            )
+        return self._map_chunks(
+            H, lambda bk, p, h: self._units.mean_visible(bk, p, h), H.dtype
+        )
+
+    def gibbs(self, v):
+        """One block-Gibbs step: sample h ~ p(h | v), then v' ~ p(v | h).
+
+        The draws come from the fitted ``random_state_``, so successive calls
+        continue one random stream.
+
+        Parameters
+        ----------
+        v : array-like of shape (n_samples, n_features)
+            Visible vectors to start from.
+
+        Returns
+        -------
+        v_new : ndarray of shape (n_samples, n_features)
+            The visible vectors after one step, in the dtype of v.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(v, reset=False)
+        bk = self._inference_backend(X.dtype, seed=self.random_state_.randint(2**31 - 1))
+        params = self._device_params(bk)
+        out = [
+            bk.to_numpy(
+                self._units.gibbs_step(
+                    bk, params, bk.asarray(self._dense_rows(X, slice(s, s + _CHUNK_ROWS)))
+                )[0]
+            )
+            for s in range(0, X.shape[0], _CHUNK_ROWS)
+        ]
+        return np.concatenate(out, axis=0)
+
+    def sample(self, n_samples=1, *, n_steps=1000, random_state=None):
+        """Draw visible vectors from the model by block-Gibbs sampling.
+
+        Each of the ``n_samples`` chains starts from an independent draw of the
+        visible units given all hidden units off, p(v | h = 0), and runs
+        ``n_steps`` full Gibbs steps (the burn-in); the visible state after the
+        last step is returned.  Chains are independent, so the rows are
+        independent draws, each approximately from the model for large
+        ``n_steps``.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of vectors (chains).
+        n_steps : int, default=1000
+            Gibbs steps run by every chain before its state is returned.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the chains; None draws one from the fitted ``random_state_``.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The samples.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        if not isinstance(n_steps, Integral) or n_steps < 0:
+            raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}.")
+        rng = self.random_state_ if random_state is None else check_random_state(random_state)
+        bk = self._inference_backend(self.components_.dtype, seed=rng.randint(2**31 - 1))
+        params = self._device_params(bk)
+        units = self._units
+        v = units.sample_visible(bk, params, bk.zeros((n_samples, self.n_components)))
+        for _ in range(n_steps):
+            v, _ = units.gibbs_step(bk, params, v)
+        return bk.to_numpy(v)
+
+    def free_energy(self, X):
+        """The free energy F(v) = -log sum_h exp(-E(v, h)) of each row.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        F : ndarray of shape (n_samples,)
+            Free energies in nats (float64), so that log p(v) = -F(v) - log Z.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._map_chunks(
+            X, lambda bk, p, v: self._units.free_energy(bk, p, v), np.float64
+        )
+
+    def _params_fingerprint(self):
+        digest = hashlib.blake2b(digest_size=16)
+        for key, value in sorted(self._fitted_params().items()):
+            digest.update(key.encode())
+            digest.update(np.ascontiguousarray(value).tobytes())
+        return digest.hexdigest()
+
+    def estimate_log_partition(self, method="auto", random_state=None):
+        """The log partition function log Z of the fitted model.
+
+        Parameters
+        ----------
+        method : {"auto", "exact"}, default="auto"
+            "exact" sums over every state of the smaller enumerable layer (at
+            most 20 units); "auto" does so where it can.
+        random_state : int, RandomState instance or None, default=None
+            Unused by the exact sum; kept for estimators that sample.
+
+        Returns
+        -------
+        log_z : float
+            log Z in nats.  It is also stored as ``log_partition_``.
+        """
+        check_is_fitted(self)
+        if method not in ("auto", "exact"):
+            raise ValueError(f"method must be 'auto' or 'exact', got {method!r}.")
+        bk = self._inference_backend(np.float64)
+        try:
+            log_z = exact_log_partition(self._units, bk, self._device_params(bk))
+        except ValueError as exc:
+            if method == "exact":
+                raise
+            raise NotImplementedError(
+                f"{exc} Annealed importance sampling is not available yet."
+            ) from exc
+        self.log_partition_ = log_z
+        self._log_partition_key = self._params_fingerprint()
+        return log_z
+
+    def _cached_log_partition(self):
+        if getattr(self, "_log_partition_key", None) != self._params_fingerprint():
+            self.estimate_log_partition()
+        return self.log_partition_
+
+    def score_samples(self, X):
+        """The log-likelihood log p(x) of each row, in nats.
+
+        log p(x) = -F(x) - log Z with the exact log partition function.
+        Deterministic: the same model and rows give the same numbers.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        log_p : ndarray of shape (n_samples,)
+            Log-likelihood of each row in nats.
+        """
+        free_energy = self.free_energy(X)
+        return -free_energy - self._cached_log_partition()
+
+    def score(self, X, y=None):
+        """Mean log-likelihood of the rows of X in nats (higher is better).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        score : float
+            ``score_samples(X).mean()``.
+        """
+        return float(np.mean(self.score_samples(X)))
+
+
+def _column_stats(X):
+    """Per-feature mean and variance, chunked so sparse or memmap X is not copied."""
+    n_samples = X.shape[0]
+    total = np.zeros(X.shape[1])
+    total_sq = np.zeros(X.shape[1])
+    for start in range(0, n_samples, _CHUNK_ROWS):
+        block = BaseRBM._dense_rows(X, slice(start, start + _CHUNK_ROWS)).astype(
+            np.float64
+        )
+        total += block.sum(axis=0)
+        total_sq += np.square(block).sum(axis=0)
+    mean = total / n_samples
+    var = np.maximum(total_sq / n_samples - mean**2, 0.0)
+    return {"mean": mean, "var": var, "n_samples": n_samples}
+
+
+def _format_record(name, record, n_epochs):
+    parts = [
+        f"[{name}] epoch {record['epoch']}/{n_epochs}",
+        f"{record['time']:.2f}s",
+        f"recon {record['reconstruction_error']:.4f}",
+        f"F(train) {record['free_energy']:.3f}",
+    ]
+    if "free_energy_gap" in record:
+        parts.append(f"F(val) {record['validation_free_energy']:.3f}")
+        parts.append(f"gap {record['free_energy_gap']:.3f}")
+    return "  ".join(parts)

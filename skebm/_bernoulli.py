@@ -1,0 +1,173 @@
+"""Binary visible units: E(v, h) = -a.v - b.h - h.W.v."""
+
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._base import BaseRBM
+from ._units import VisibleUnits
+
+#: pseudo-count that keeps the log-odds of constant columns finite
+BASE_RATE_SMOOTHING = 0.01
+
+
+def smoothed_log_odds(column_means, n_samples):
+    """log(p / (1 - p)) of the column means, pulled away from 0 and 1.
+
+    ``p`` is shrunk towards 1/2 by a pseudo-count so that all-zero and all-one
+    columns get a large but finite bias, and clipped into (0, 1) so that values
+    outside the unit interval (not probabilities, but accepted) stay finite.
+    """
+    p = (np.asarray(column_means, dtype=np.float64) * n_samples + BASE_RATE_SMOOTHING) / (
+        n_samples + 2 * BASE_RATE_SMOOTHING
+    )
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p) - np.log1p(-p)
+
+
+class BernoulliVisible(VisibleUnits):
+    """Visible units that are 0 or 1, p(v_i = 1 | h) = sigmoid(a_i + (W^T h)_i)."""
+
+    name = "bernoulli"
+    discrete = True
+
+    def scale_visible(self, bk, params, v):
+        return v
+
+    def mean_visible(self, bk, params, h):
+        return bk.sigmoid(self.visible_activation(bk, params, h))
+
+    def sample_visible(self, bk, params, h):
+        return bk.bernoulli(self.mean_visible(bk, params, h))
+
+    def visible_energy(self, bk, params, v):
+        return -bk.matmul(v, params["a"])
+
+    def hidden_log_weight(self, bk, params, h):
+        x = self.visible_activation(bk, params, h)
+        return bk.matmul(h, params["b"]) + bk.softplus(x).sum(axis=1)
+
+    def independent_log_partition(self, bk, params):
+        return bk.softplus(params["a"]).sum()
+
+    def visible_gradients(self, bk, params, v_pos, h_pos, v_neg, h_neg):
+        return {"a": v_pos.mean(axis=0) - v_neg.mean(axis=0)}
+
+    def check_values(self, X):
+        values = X.data if sp.issparse(X) else X
+        if values.size and (values.min() < 0 or values.max() > 1):
+            warnings.warn(
+                "Bernoulli visible units model values in [0, 1] (binary data or "
+                f"probabilities), but X ranges over [{values.min():g}, "
+                f"{values.max():g}]. Scale it, e.g. with MinMaxScaler, or use "
+                "GaussianBernoulliRBM for real-valued data.",
+                UserWarning,
+                stacklevel=4,
+            )
+
+    def initial_params(self, X_stats, n_hidden, rng):
+        return {"a": smoothed_log_odds(X_stats["mean"], X_stats["n_samples"])}
+
+    def base_params(self, params, X_stats):
+        return {"a": smoothed_log_odds(X_stats["mean"], X_stats["n_samples"])}
+
+
+class BernoulliRBM(BaseRBM):
+    """Restricted Boltzmann machine with binary visible and hidden units.
+
+    A drop-in replacement for :class:`sklearn.neural_network.BernoulliRBM`
+    (same parameter names, defaults and fitted attributes) trained by
+    persistent or plain contrastive divergence with momentum, weight decay and
+    reshuffling, and scored by the exact log-likelihood in nats.
+
+    The energy of a visible vector v and hidden vector h is
+    ``E(v, h) = -a.v - b.h - h.W.v`` with ``W = components_``,
+    ``a = intercept_visible_`` and ``b = intercept_hidden_``.
+
+    Parameters
+    ----------
+    n_components : int, default=256
+        Number of binary hidden units.
+    learning_rate : float, default=0.1
+        Step size: the update is ``learning_rate`` times the mean mini-batch
+        gradient (as in scikit-learn), accumulated with ``momentum``.
+    batch_size : int, default=10
+        Rows per mini-batch. A short last batch takes a step scaled by its size.
+    n_iter : int, default=10
+        Number of passes (epochs) over the training data.
+    method : {"pcd", "cd"}, default="pcd"
+        "pcd": persistent contrastive divergence (chains carried across
+        updates, ``h_samples_``); "cd": chains restart at each mini-batch.
+    n_gibbs_steps : int, default=1
+        Gibbs steps per update (the k of CD-k / PCD-k).
+    momentum : float, default=0.5
+        Fraction of the previous update added to the current one.
+    weight_decay : float, default=0.0
+        L2 penalty on the weights, subtracted from their gradient.
+    n_chains : int, default=None
+        Number of persistent chains; None means ``batch_size``.
+    validation_fraction : float, default=None
+        Share of the training rows held out to monitor over-fitting (the
+        free-energy gap in ``history_``). None holds out nothing.
+    early_stopping : bool, default=False
+        Stop when the free-energy gap between held-out and training rows has
+        grown for ``n_iter_no_change`` epochs. Needs ``validation_fraction``.
+    n_iter_no_change : int, default=3
+        Epochs of a growing gap tolerated before early stopping.
+    tol : float, default=0.0
+        Change of the gap (in nats) below which it counts as unchanged.
+    device : str, default=None
+        None computes with NumPy; a torch device string ("cpu", "cuda",
+        "cuda:1", "mps") computes with torch there; "auto" picks the best
+        available one. Fitted attributes are NumPy arrays in every case.
+    verbose : int, default=0
+        Print one line per epoch when positive.
+    random_state : int, RandomState instance or None, default=None
+        Seed of initialisation, shuffling and Gibbs sampling.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        Weights W.
+    intercept_hidden_ : ndarray of shape (n_components,)
+        Hidden biases b.
+    intercept_visible_ : ndarray of shape (n_features,)
+        Visible biases a.
+    h_samples_ : ndarray of shape (n_chains, n_components)
+        Hidden states of the persistent chains.
+    n_iter_ : int
+        Epochs completed.
+    history_ : list of dict
+        One record per epoch: ``epoch``, ``time``, ``reconstruction_error``,
+        ``free_energy`` and, with ``validation_fraction``,
+        ``validation_free_energy`` and ``free_energy_gap``.
+    feature_mean_, feature_var_ : ndarray of shape (n_features,)
+        Mean and variance of the training data.
+    n_samples_seen_ : int
+        Training rows seen.
+    random_state_ : RandomState
+        The generator used by ``gibbs`` and ``sample``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    GaussianBernoulliRBM : The same model with real-valued visible units.
+    sklearn.neural_network.BernoulliRBM : The estimator this one replaces.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skebm import BernoulliRBM
+    >>> X = np.array([[0, 0, 0], [0, 1, 1], [1, 0, 1], [1, 1, 1]])
+    >>> rbm = BernoulliRBM(n_components=2, n_iter=20, random_state=0).fit(X)
+    >>> rbm.transform(X).shape
+    (4, 2)
+    >>> bool(rbm.score(X) < 0)  # a log-likelihood in nats
+    True
+    """
+
+    _units = BernoulliVisible()

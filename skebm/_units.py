@@ -1,0 +1,136 @@
+"""The unit-math interface every RBM is written against.
+
+An RBM here is a layer of binary hidden units ``h`` joined to a layer of
+visible units ``v`` by weights ``W`` (shape ``(n_hidden, n_visible)``).  The
+hidden side is the same for every model, so it lives in :class:`VisibleUnits`;
+a subclass supplies only what depends on the visible units: how a visible
+vector enters the hidden units, the visible conditional, the free energy and
+the visible part of the gradient.
+
+Parameters travel as a plain dict of backend arrays: ``"W"``, ``"a"`` (visible
+bias), ``"b"`` (hidden bias) and whatever a unit type adds (``"log_var"`` for
+Gaussian units).  Training, sampling, exact log Z and AIS only call the methods
+below, so a new unit type is one small file.
+"""
+
+from ._backend import LOG_2
+
+
+class VisibleUnits:
+    """Shared hidden-side math; subclasses implement the visible side."""
+
+    #: short name used in messages and by the DBN's ``visible_units`` parameter
+    name = None
+    #: True when visible states can be enumerated (binary units)
+    discrete = False
+    #: visible-side parameter keys this unit type learns besides ``"a"``
+    extra_params = ()
+
+    # --- visible side: subclasses --------------------------------------------
+    def scale_visible(self, bk, params, v):
+        """How ``v`` enters the hidden units: ``v`` itself, or ``v / sigma**2``."""
+        raise NotImplementedError
+
+    def mean_visible(self, bk, params, h):
+        """E[v | h]."""
+        raise NotImplementedError
+
+    def sample_visible(self, bk, params, h):
+        """A draw from p(v | h)."""
+        raise NotImplementedError
+
+    def visible_energy(self, bk, params, v):
+        """The hidden-independent part of E(v, h), one value per row."""
+        raise NotImplementedError
+
+    def hidden_log_weight(self, bk, params, h):
+        """log sum_v exp(-E(v, h)) for each row of ``h`` (the visible layer summed out)."""
+        raise NotImplementedError
+
+    def independent_log_partition(self, bk, params):
+        """log Z of the model with ``W = 0`` and ``b = 0``: the AIS base model."""
+        raise NotImplementedError
+
+    def visible_gradients(self, bk, params, v_pos, h_pos, v_neg, h_neg):
+        """Mean of -dE/d(theta) over data minus over chains, for visible-side theta."""
+        raise NotImplementedError
+
+    def initial_params(self, X_stats, n_hidden, rng):
+        """Visible-side NumPy parameters (``"a"`` and extras) for training data stats."""
+        raise NotImplementedError
+
+    def base_params(self, params, X_stats):
+        """Visible-side parameters of the AIS base model (weights and hidden bias zero)."""
+        raise NotImplementedError
+
+    def clip_params(self, bk, params):
+        """Keep visible-side parameters in their valid range after an update."""
+
+    def check_values(self, X):
+        """Warn about data these units do not model (called once per method call)."""
+
+    # --- hidden side: shared ----------------------------------------------------
+    def hidden_activation(self, bk, params, v, out=None):
+        """b + W v~, with v~ the scaled visible vector."""
+        x = bk.matmul(self.scale_visible(bk, params, v), params["W"].T, out=out)
+        x += params["b"]
+        return x
+
+    def mean_hidden(self, bk, params, v, out=None):
+        """P(h = 1 | v)."""
+        return bk.sigmoid(self.hidden_activation(bk, params, v, out=out), out=out)
+
+    def visible_activation(self, bk, params, h):
+        """a + W^T h."""
+        x = bk.matmul(h, params["W"])
+        x += params["a"]
+        return x
+
+    def free_energy(self, bk, params, v):
+        """F(v) = -log sum_h exp(-E(v, h)), one value per row."""
+        x = self.hidden_activation(bk, params, v)
+        return self.visible_energy(bk, params, v) - bk.softplus(x).sum(axis=1)
+
+    def gibbs_step(self, bk, params, v):
+        """One block-Gibbs step v -> h -> v'; returns (v', P(h | v))."""
+        h_prob = self.mean_hidden(bk, params, v)
+        h = bk.bernoulli(h_prob)
+        return self.sample_visible(bk, params, h), h_prob
+
+    def gradients(self, bk, params, v_pos, h_pos, v_neg, h_neg):
+        """Log-likelihood gradient estimate: data statistics minus chain statistics.
+
+        ``h_pos`` and ``h_neg`` are P(h = 1 | v) of the data rows and of the
+        chain states.  Means are taken over each set's own rows.
+        """
+        n_pos = v_pos.shape[0]
+        n_neg = v_neg.shape[0]
+        grad_w = bk.matmul(h_pos.T, self.scale_visible(bk, params, v_pos))
+        grad_w *= 1.0 / n_pos
+        neg = bk.matmul(h_neg.T, self.scale_visible(bk, params, v_neg))
+        neg *= 1.0 / n_neg
+        grad_w -= neg
+        grads = {
+            "W": grad_w,
+            "b": h_pos.mean(axis=0) - h_neg.mean(axis=0),
+        }
+        grads.update(self.visible_gradients(bk, params, v_pos, h_pos, v_neg, h_neg))
+        return grads
+
+    def interpolate(self, bk, base, params, beta):
+        """The AIS model at inverse temperature ``beta``.
+
+        The geometric path ``p_beta ~ p_base^(1-beta) p^beta`` between a base
+        model with no weights and the model: visible biases are mixed linearly,
+        weights and hidden biases scaled by ``beta``.  At ``beta=0`` the
+        hidden units add ``n_hidden * log 2`` to the base model's log Z.
+        """
+        tempered = dict(params)
+        tempered["a"] = (1.0 - beta) * base["a"] + beta * params["a"]
+        tempered["W"] = beta * params["W"]
+        tempered["b"] = beta * params["b"]
+        return tempered
+
+    def base_log_partition(self, bk, base, n_hidden):
+        """log Z of the AIS base model (beta = 0) including its free hidden units."""
+        return self.independent_log_partition(bk, base) + n_hidden * LOG_2
