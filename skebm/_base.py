@@ -72,7 +72,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         n_iter=10,
         method="pcd",
         n_gibbs_steps=1,
-        momentum=0.5,
+        momentum=0.0,
         weight_decay=0.0,
         n_chains=None,
         validation_fraction=None,

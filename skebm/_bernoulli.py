@@ -101,8 +101,10 @@ class BernoulliRBM(BaseRBM):
         updates, ``h_samples_``); "cd": chains restart at each mini-batch.
     n_gibbs_steps : int, default=1
         Gibbs steps per update (the k of CD-k / PCD-k).
-    momentum : float, default=0.5
-        Fraction of the previous update added to the current one.
+    momentum : float, default=0.0
+        Fraction of the previous update added to the current one. PCD learns
+        best without it: momentum moves the weights faster than the persistent
+        chains can follow.
     weight_decay : float, default=0.0
         L2 penalty on the weights, subtracted from their gradient.
     n_chains : int, default=None
