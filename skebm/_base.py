@@ -9,6 +9,7 @@ trains or where the arrays live.
 """
 
 import hashlib
+import sys
 import time
 import warnings
 from numbers import Integral, Real
@@ -23,7 +24,13 @@ from sklearn.base import (
 )
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._backend import make_backend, resolve_device
 from ._partition import exact_log_partition
@@ -137,7 +144,17 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------------
     # input handling
     # ------------------------------------------------------------------------
-    def _validate_X(self, X, *, reset):
+    def _validate_X(self, X, *, reset, stream=False):
+        """Validate X; with ``stream``, a dask array stays lazy.
+
+        A streamed dask array is checked here for what its metadata tells
+        (dimensions, dtype, width); its values are checked block by block as
+        :func:`_row_blocks` computes them.  Without ``stream`` it is computed.
+        """
+        if _is_dask_array(X):
+            if stream:
+                return self._validate_dask(X, reset=reset)
+            X = X.compute()
         X = validate_data(
             self,
             X,
@@ -147,6 +164,36 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         )
         self._units.check_values(X)
         return X
+
+    def _validate_dask(self, X, *, reset):
+        name = type(self).__name__
+        if X.ndim != 2:
+            raise ValueError(
+                f"Expected a 2D dask array of shape (n_samples, n_features), got "
+                f"{X.ndim}D with shape {X.shape}; reshape it, e.g. "
+                "X.reshape(-1, n_features)."
+            )
+        if any(np.isnan(size) for size in X.shape):
+            raise ValueError(
+                f"The dask array has unknown chunk sizes (shape {X.shape}); call "
+                f"X.compute_chunk_sizes() before passing it to {name}."
+            )
+        if X.dtype.kind not in "biuf":
+            raise ValueError(
+                f"dask array of dtype {X.dtype} is not numeric; {name} needs "
+                "numbers: convert it with X.astype(float)."
+            )
+        if X.shape[0] == 0:
+            raise ValueError(
+                f"Found array with 0 sample(s) (shape={X.shape}) while a minimum "
+                f"of 1 is required by {name}."
+            )
+        _check_feature_names(self, X, reset=reset)
+        _check_n_features(self, X, reset=reset)
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+        # whole rows per block: blocks are what training and inference fetch
+        return X.rechunk({1: -1})
 
     def _inference_backend(self, dtype, seed=None):
         """A backend for inference: the model's device, NumPy if it is gone.
@@ -179,9 +226,8 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         bk = self._inference_backend(dtype)
         params = self._device_params(bk)
         out = []
-        for start in range(0, X.shape[0], _CHUNK_ROWS):
-            chunk = bk.asarray(self._dense_rows(X, slice(start, start + _CHUNK_ROWS)))
-            out.append(bk.to_numpy(func(bk, params, chunk)))
+        for block in _row_blocks(X):
+            out.append(bk.to_numpy(func(bk, params, bk.asarray(block))))
         return np.concatenate(out, axis=0)
 
     # ------------------------------------------------------------------------
@@ -193,8 +239,10 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Training data.  A dask array is streamed: each epoch computes its
+            row blocks one at a time, in a random order, and shuffles the rows
+            within each block, so it is never held in memory whole.
         y : None
             Ignored; present for API consistency.
 
@@ -202,14 +250,24 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         -------
         self : object
             The fitted model.
+
+        Notes
+        -----
+        A ``KeyboardInterrupt`` (Ctrl-C) during training leaves the model as
+        it was at the end of the last completed epoch, parameters, persistent
+        chains and momentum together, with ``n_iter_`` epochs completed (0:
+        the initialisation), and is then re-raised.  The model is usable, and
+        ``partial_fit`` resumes from it.  An interrupt before training starts
+        leaves the model as it was before the call.
         """
-        X = self._validate_X(X, reset=True)
+        X = self._validate_X(X, reset=True, stream=True)
         device = resolve_device(self.device)
         seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, size=3)
         X_train, X_val = self._split_validation(X, np.random.default_rng(seeds[0]))
         bk = make_backend(device, X.dtype, seed=seeds[1])
 
         snapshot = dict(self.__dict__)
+        training = False
         try:
             stats = _column_stats(X_train)
             np_params = self._initial_params(stats, X.dtype, np.random.default_rng(seeds[2]))
@@ -219,16 +277,22 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 "chains": self._initial_chains(bk, params, X_train),
             }
             self.random_state_ = np.random.RandomState(seeds[2])
-            self.n_samples_seen_ = 0
+            # the rows behind feature_mean_/feature_var_, which partial_fit merges
+            self.n_samples_seen_ = X_train.shape[0]
             self.feature_mean_ = stats["mean"]
             self.feature_var_ = stats["var"]
             self.history_ = []
             self.n_iter_ = 0
             self._publish(bk, params, state)
+            training = True
             self._train_epochs(bk, params, state, X_train, X_val, self.n_iter)
-            self.n_samples_seen_ = X_train.shape[0]
         except KeyboardInterrupt:
-            # keep the last completed epoch; the caller still sees the interrupt
+            # _train_epochs has rolled back to the last completed epoch; an
+            # interrupt while setting up leaves the previous model.  Either
+            # way the caller still sees the interrupt.
+            if not training:
+                self.__dict__.clear()
+                self.__dict__.update(snapshot)
             raise
         except BaseException:
             self.__dict__.clear()
@@ -243,10 +307,17 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         The persistent chains, momentum and feature statistics carry over from
         call to call, so streaming a data set through ``partial_fit`` one chunk
         at a time trains like one pass of ``fit`` without the reshuffling.
+        Chunks may be slices of a ``numpy.memmap`` or a dask array (whose
+        blocks are computed one at a time), so data larger than memory trains
+        in bounded memory.
+
+        A call that fails or is interrupted (``KeyboardInterrupt``) leaves the
+        model exactly as it was before the call, random state included, and
+        re-raises: a chunk is applied whole or not at all.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             A chunk of training data.
         y : None
             Ignored; present for API consistency.
@@ -257,8 +328,10 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             The updated model.
         """
         first_call = not hasattr(self, "components_")
-        X = self._validate_X(X, reset=first_call)
+        X = self._validate_X(X, reset=first_call, stream=True)
         device = resolve_device(self.device)
+        snapshot = dict(self.__dict__)
+        rng_state = self.random_state_.get_state() if not first_call else None
         if first_call:
             self.random_state_ = check_random_state(self.random_state)
             if not isinstance(self.random_state_, np.random.RandomState) or (
@@ -271,7 +344,6 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         dtype = X.dtype if first_call else self.components_.dtype
         bk = make_backend(device, dtype, seed=seed)
 
-        snapshot = dict(self.__dict__)
         try:
             stats = _column_stats(X)
             if first_call:
@@ -297,12 +369,17 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                     "chains": bk.asarray(self.h_samples_),
                 }
                 self._merge_stats(stats)
-            self._train_batches(bk, params, state, X, order=np.arange(X.shape[0]))
+            if _is_dask_array(X):
+                self._train_blocks(bk, params, state, X, shuffle=False)
+            else:
+                self._train_batches(bk, params, state, X, order=np.arange(X.shape[0]))
             self._publish(bk, params, state)
             self.n_samples_seen_ += X.shape[0]
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(snapshot)
+            if rng_state is not None:
+                self.random_state_.set_state(rng_state)
             raise
         return self
 
@@ -367,17 +444,40 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if X_val is not None and X_val.shape[0] > _MONITOR_ROWS:
             X_val = X_val[:_MONITOR_ROWS]
         X_resident = self._resident(bk, X_train)
+        completed = [self._checkpoint()]
+        try:
+            self._run_epochs(
+                bk, params, state, X_resident, X_monitor, X_val, n_epochs, completed
+            )
+        except KeyboardInterrupt:
+            # back to the last completed epoch, all state from one moment
+            self.__dict__.clear()
+            self.__dict__.update(completed[0])
+            raise
+
+    def _checkpoint(self):
+        """A consistent copy of the fitted state (its arrays are never mutated)."""
+        return dict(self.__dict__, history_=list(self.history_))
+
+    def _run_epochs(
+        self, bk, params, state, X_resident, X_monitor, X_val, n_epochs, completed
+    ):
+        """The epochs of fit; ``completed[0]`` keeps the last completed one's state."""
         best_gap, epochs_worse = np.inf, 0
         for epoch in range(1, n_epochs + 1):
             start = time.perf_counter()
-            order = bk.permutation(X_train.shape[0])
-            self._train_batches(bk, params, state, X_resident, order)
+            if _is_dask_array(X_resident):
+                self._train_blocks(bk, params, state, X_resident, shuffle=True)
+            else:
+                order = bk.permutation(X_resident.shape[0])
+                self._train_batches(bk, params, state, X_resident, order)
             self._check_finite(bk, params)
             self._publish(bk, params, state)
             self.n_iter_ = epoch
             record = self._monitor(bk, params, X_monitor, X_val)
             record = {"epoch": epoch, "time": time.perf_counter() - start, **record}
             self.history_.append(record)
+            completed[0] = self._checkpoint()
             if self.verbose:
                 print(_format_record(type(self).__name__, record, n_epochs))
             if self.early_stopping:
@@ -396,9 +496,27 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _resident(self, bk, X):
         """Dense device copy of X when it is small enough, else X itself."""
-        if bk.name == "torch" and not sp.issparse(X) and X.nbytes <= 2**30:
+        if (
+            bk.name == "torch"
+            and not sp.issparse(X)
+            and not _is_dask_array(X)
+            and X.nbytes <= 2**30
+        ):
             return bk.asarray(X)
         return X
+
+    def _train_blocks(self, bk, params, state, X, shuffle):
+        """One pass over a dask array, one computed row block at a time.
+
+        With ``shuffle`` the blocks come in a random order and the rows of
+        each block are shuffled; batches do not cross block boundaries.
+        """
+        n_blocks = X.numblocks[0]
+        block_order = bk.permutation(n_blocks) if shuffle else np.arange(n_blocks)
+        for block in _row_blocks(X, block_order):
+            n_rows = block.shape[0]
+            order = bk.permutation(n_rows) if shuffle else np.arange(n_rows)
+            self._train_batches(bk, params, state, block, order)
 
     def _train_batches(self, bk, params, state, X, order):
         batch_size = self.batch_size
@@ -697,15 +815,43 @@ def _column_stats(X):
     n_samples = X.shape[0]
     total = np.zeros(X.shape[1])
     total_sq = np.zeros(X.shape[1])
-    for start in range(0, n_samples, _CHUNK_ROWS):
-        block = BaseRBM._dense_rows(X, slice(start, start + _CHUNK_ROWS)).astype(
-            np.float64
-        )
+    for block in _row_blocks(X):
+        block = block.astype(np.float64)
         total += block.sum(axis=0)
         total_sq += np.square(block).sum(axis=0)
     mean = total / n_samples
     var = np.maximum(total_sq / n_samples - mean**2, 0.0)
     return {"mean": mean, "var": var, "n_samples": n_samples}
+
+
+def _is_dask_array(X):
+    """Whether X is a dask array, without importing dask when it is not one."""
+    dask_array = sys.modules.get("dask.array")
+    return dask_array is not None and isinstance(X, dask_array.Array)
+
+
+def _row_blocks(X, block_order=None):
+    """Dense NumPy row blocks of X, one at a time, in order.
+
+    A dask array yields its row blocks (in ``block_order`` if given), each
+    computed only when it is needed and checked here, since the values of a
+    lazy array are seen nowhere else; any other X yields slices of
+    ``_CHUNK_ROWS`` rows.
+    """
+    if _is_dask_array(X):
+        if block_order is None:
+            block_order = range(X.numblocks[0])
+        for index in block_order:
+            block = check_array(
+                X.blocks[int(index)].compute(),
+                accept_sparse="csr",
+                dtype=X.dtype,
+                input_name="X",
+            )
+            yield block.toarray() if sp.issparse(block) else block
+        return
+    for start in range(0, X.shape[0], _CHUNK_ROWS):
+        yield BaseRBM._dense_rows(X, slice(start, start + _CHUNK_ROWS))
 
 
 def _format_record(name, record, n_epochs):
