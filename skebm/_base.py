@@ -33,10 +33,21 @@ from sklearn.utils.validation import (
 )
 
 from ._backend import make_backend, resolve_device
-from ._partition import exact_log_partition
+from ._partition import (
+    DEFAULT_N_BETAS,
+    DEFAULT_N_CHAINS,
+    DEFAULT_SEED,
+    MAX_EXACT_UNITS,
+    LogPartitionEstimate,
+    ais_log_partition,
+    enumeration_layer,
+    exact_log_partition,
+)
 
 #: rows handled at once by transform, free energy and scoring (bounds memory)
 _CHUNK_ROWS = 4096
+#: elements of the (rows, features, hidden) block of pseudo_log_likelihood
+_FLIP_BLOCK = 2**22
 #: rows of the training (and validation) data monitored at the end of an epoch
 _MONITOR_ROWS = 1000
 
@@ -68,6 +79,9 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "device": [str, None],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
+        "log_partition_method": [StrOptions({"auto", "exact", "ais"})],
+        "ais_n_chains": [Interval(Integral, 2, None, closed="left")],
+        "ais_n_betas": [Interval(Integral, 2, None, closed="left")],
     }
 
     def __init__(
@@ -89,6 +103,9 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         device=None,
         verbose=0,
         random_state=None,
+        log_partition_method="auto",
+        ais_n_chains=DEFAULT_N_CHAINS,
+        ais_n_betas=DEFAULT_N_BETAS,
     ):
         self.n_components = n_components
         self.learning_rate = learning_rate
@@ -106,6 +123,9 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.device = device
         self.verbose = verbose
         self.random_state = random_state
+        self.log_partition_method = log_partition_method
+        self.ais_n_chains = ais_n_chains
+        self.ais_n_betas = ais_n_betas
 
     # ------------------------------------------------------------------------
     # tags, names
@@ -373,6 +393,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 self._train_blocks(bk, params, state, X, shuffle=False)
             else:
                 self._train_batches(bk, params, state, X, order=np.arange(X.shape[0]))
+            self._check_finite(bk, params)
             self._publish(bk, params, state)
             self.n_samples_seen_ += X.shape[0]
         except BaseException:
@@ -736,48 +757,189 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             digest.update(np.ascontiguousarray(value).tobytes())
         return digest.hexdigest()
 
-    def estimate_log_partition(self, method="auto", random_state=None):
+    def estimate_log_partition(
+        self,
+        method="auto",
+        *,
+        n_chains=None,
+        n_betas=None,
+        reverse=True,
+        reverse_start=None,
+        random_state=None,
+    ):
         """The log partition function log Z of the fitted model.
+
+        log p(v) = -F(v) - log Z, and Z sums exp(-E(v, h)) over every state:
+        exact for small models, estimated by annealed importance sampling
+        (AIS) otherwise.  See the user guide's page on evaluation for which
+        number to trust when.
+
+        AIS (Salakhutdinov & Murray, 2008) runs ``n_chains`` chains from the
+        base-rate model (no weights, visible biases fitted to the training
+        data's feature means) to the model along the geometric path
+        ``p_beta ~ p_base^(1 - beta) p^beta``, through ``n_betas`` inverse
+        temperatures that crowd near ``beta = 1``.  Its estimate of log Z is
+        the log of the mean importance weight; it is too *small* on average
+        (Jensen's inequality), so the log-likelihood it gives tends to be
+        optimistic.  Reverse AIS anneals the other way, from samples of the
+        model down to the base model, and gives log Z that is too *large* on
+        average: a conservative log-likelihood.  Both are stochastic bounds,
+        not guarantees: the reverse one assumes its starting states are draws
+        from the model, and both fail together when the chains miss a mode.
 
         Parameters
         ----------
-        method : {"auto", "exact"}, default="auto"
+        method : {"auto", "exact", "ais"}, default="auto"
             "exact" sums over every state of the smaller enumerable layer (at
-            most 20 units); "auto" does so where it can.
+            most 20 units); "ais" estimates; "auto" sums exactly where it can
+            and estimates otherwise.
+        n_chains : int, default=None
+            Parallel AIS chains; None uses the ``ais_n_chains`` parameter.
+        n_betas : int, default=None
+            Inverse temperatures of the AIS schedule, both ends included;
+            None uses the ``ais_n_betas`` parameter.  The default schedule's
+            shares are kept: 500/14500 of them in [0, 0.5], 4000/14500 in
+            [0.5, 0.9] and 10000/14500 in [0.9, 1].
+        reverse : bool, default=True
+            Also run reverse AIS (costs as much again, plus 1000 Gibbs steps)
+            and report its log Z in ``log_partition_estimate_.reverse``.
+        reverse_start : {array-like, sparse matrix} of shape (n_rows, n_features), \
+                default=None
+            Rows the reverse chains start from, as they are (e.g. training
+            data, which makes the bound hold only as far as the model fits
+            the data).  None starts them from the forward chains' final
+            states after 1000 more Gibbs steps at ``beta = 1``.
         random_state : int, RandomState instance or None, default=None
-            Unused by the exact sum; kept for estimators that sample.
+            Seed of AIS.  None uses the estimator's ``random_state`` when it
+            is an int and 0 otherwise, so the estimate is always
+            deterministic for a given model and settings.
 
         Returns
         -------
         log_z : float
-            log Z in nats.  It is also stored as ``log_partition_``.
+            The log Z estimate in nats (exact or the forward AIS estimate).
+            It is stored as ``log_partition_``, with the details (interval,
+            reverse bound, settings, seconds) in ``log_partition_estimate_``.
         """
         check_is_fitted(self)
-        if method not in ("auto", "exact"):
-            raise ValueError(f"method must be 'auto' or 'exact', got {method!r}.")
-        bk = self._inference_backend(np.float64)
-        try:
+        settings = self._log_partition_settings(method, n_chains, n_betas, random_state)
+        if reverse_start is not None:
+            reverse_start = self._dense_rows(
+                self._validate_X(reverse_start, reset=False), slice(None)
+            )
+        if settings[0] == "exact":
+            start = time.perf_counter()
+            bk = self._inference_backend(np.float64)
             log_z = exact_log_partition(self._units, bk, self._device_params(bk))
-        except ValueError as exc:
-            if method == "exact":
-                raise
-            raise NotImplementedError(
-                f"{exc} Annealed importance sampling is not available yet."
-            ) from exc
-        self.log_partition_ = log_z
-        self._log_partition_key = self._params_fingerprint()
-        return log_z
+            estimate = LogPartitionEstimate(
+                method="exact", log_z=log_z, lower=log_z, upper=log_z, reverse=None,
+                n_chains=None, n_betas=None, seconds=time.perf_counter() - start,
+            )
+        else:
+            _, n_chains, n_betas, seed = settings
+            dtype = self.components_.dtype
+            bk = self._inference_backend(dtype, seed=seed)
+            params = self._device_params(bk)
+            base = {
+                key: bk.asarray(value)
+                for key, value in self._units.base_params(
+                    self._fitted_params(), self._base_rate_stats()
+                ).items()
+            }
+            estimate = ais_log_partition(
+                self._units,
+                lambda seed: self._inference_backend(dtype, seed=seed),
+                params,
+                base,
+                n_chains=n_chains,
+                n_betas=n_betas,
+                reverse=reverse,
+                reverse_start=reverse_start,
+                seed=seed,
+            )
+        self.log_partition_ = float(estimate.log_z)
+        self.log_partition_estimate_ = estimate
+        self._log_partition_key = (self._params_fingerprint(), settings)
+        return self.log_partition_
+
+    def _log_partition_settings(self, method, n_chains, n_betas, random_state):
+        """Validated ("exact",) or ("ais", n_chains, n_betas, seed)."""
+        if method not in ("auto", "exact", "ais"):
+            raise ValueError(
+                f"method must be 'auto', 'exact' or 'ais', got {method!r}."
+            )
+        n_hidden, n_visible = self.components_.shape
+        exact_layer = enumeration_layer(self._units, n_visible, n_hidden)
+        if method == "exact" and exact_layer is None:
+            raise ValueError(
+                f"method='exact' needs a layer of at most {MAX_EXACT_UNITS} "
+                f"enumerable units; this model has {n_hidden} hidden and "
+                f"{n_visible} visible units. Use method='ais' (or 'auto')."
+            )
+        if method == "exact" or (method == "auto" and exact_layer is not None):
+            return ("exact",)
+        n_chains = self.ais_n_chains if n_chains is None else n_chains
+        n_betas = self.ais_n_betas if n_betas is None else n_betas
+        for name, value in (("n_chains", n_chains), ("n_betas", n_betas)):
+            if not isinstance(value, Integral) or isinstance(value, bool) or value < 2:
+                raise ValueError(f"{name} must be an integer >= 2, got {value!r}.")
+        if random_state is None:
+            random_state = (
+                self.random_state
+                if isinstance(self.random_state, Integral)
+                else DEFAULT_SEED
+            )
+        if isinstance(random_state, Integral):
+            seed = int(random_state)
+        else:
+            seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
+        return ("ais", int(n_chains), int(n_betas), seed)
+
+    def _base_rate_stats(self):
+        """Training feature statistics for the AIS base model."""
+        if hasattr(self, "feature_mean_"):
+            return {
+                "mean": self.feature_mean_,
+                "var": self.feature_var_,
+                "n_samples": max(int(getattr(self, "n_samples_seen_", 1)), 1),
+            }
+        # parameters set by hand: the model's own visible means with h = 0
+        mean = self._map_chunks(
+            np.zeros((1, self.components_.shape[0])),
+            lambda bk, p, h: self._units.mean_visible(bk, p, h),
+            np.float64,
+        )[0]
+        return {"mean": mean, "var": np.ones_like(mean), "n_samples": 1}
 
     def _cached_log_partition(self):
-        if getattr(self, "_log_partition_key", None) != self._params_fingerprint():
-            self.estimate_log_partition()
+        """log Z for ``score_samples``: recomputed when the parameters or settings change.
+
+        The key holds a hash of every fitted parameter and the AIS settings,
+        so fit, partial_fit, set_params and weights edited in place all lead
+        to a fresh estimate.
+        """
+        settings = self._log_partition_settings(
+            self.log_partition_method, None, None, None
+        )
+        if getattr(self, "_log_partition_key", None) != (
+            self._params_fingerprint(),
+            settings,
+        ):
+            self.estimate_log_partition(self.log_partition_method, reverse=False)
         return self.log_partition_
 
     def score_samples(self, X):
         """The log-likelihood log p(x) of each row, in nats.
 
-        log p(x) = -F(x) - log Z with the exact log partition function.
-        Deterministic: the same model and rows give the same numbers.
+        log p(x) = -F(x) - log Z, with log Z exact where the smaller layer
+        has at most 20 units and estimated by AIS otherwise (the
+        ``log_partition_method``, ``ais_n_chains`` and ``ais_n_betas``
+        parameters).  log Z is computed on the first call and cached; a hash
+        of the parameters and of those settings decides when to recompute,
+        so fit, partial_fit, set_params and weights edited by hand are all
+        noticed.  Deterministic: the same model, settings and rows give the
+        same numbers (AIS seeds from ``random_state`` when it is an int, 0
+        otherwise).
 
         Parameters
         ----------
@@ -795,6 +957,9 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def score(self, X, y=None):
         """Mean log-likelihood of the rows of X in nats (higher is better).
 
+        The default score of ``GridSearchCV`` and ``cross_val_score``: models
+        are compared by held-out log-likelihood (see ``score_samples``).
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -808,6 +973,64 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             ``score_samples(X).mean()``.
         """
         return float(np.mean(self.score_samples(X)))
+
+    def pseudo_log_likelihood(self, X):
+        """The exact pseudo-log-likelihood of each row (binary visible units).
+
+        ``sum_i log p(v_i | v_-i) = sum_i log sigmoid(F(v with bit i flipped)
+        - F(v))``, summed over every feature: exact and deterministic, with no
+        partition function.  scikit-learn's ``BernoulliRBM.score_samples``
+        returns ``n_features * log sigmoid(F(flip_i) - F(v))`` for one random
+        bit ``i``, an unbiased one-bit estimate of this sum: its mean over
+        the random bit equals this value.  Values strictly between 0 and 1
+        are "flipped" to ``1 - v_i``, as scikit-learn does.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        pll : ndarray of shape (n_samples,)
+            Pseudo-log-likelihood of each row in nats (float64).
+        """
+        check_is_fitted(self)
+        if not self._units.discrete:
+            raise TypeError(
+                f"pseudo_log_likelihood needs binary visible units; "
+                f"{type(self).__name__} has {self._units.name} units. Use "
+                "score_samples for the log-likelihood instead."
+            )
+        X = self._validate_X(X, reset=False)
+        return self._map_chunks(X, _pseudo_log_likelihood_rows, np.float64)
+
+
+def _pseudo_log_likelihood_rows(bk, params, v):
+    """Sum over bits of log sigmoid(F(flip_i) - F(v)) for binary visible units.
+
+    Flipping bit i changes v_i by d_i = 1 - 2 v_i, the visible energy by
+    -a_i d_i and every hidden pre-activation by d_i W[:, i], so all flips of a
+    row cost one broadcast, not one matrix product per feature.  Rows go in
+    small groups so the (rows, features, hidden) block stays near 32 MB.
+    """
+    W, a = params["W"], params["a"]
+    n_hidden, n_features = W.shape
+    group = max(1, _FLIP_BLOCK // (n_features * n_hidden))
+    x = bk.matmul(v, W.T)
+    x += params["b"]
+    base_softplus = bk.softplus(x).sum(axis=1)
+    out = []
+    for start in range(0, v.shape[0], group):
+        rows = slice(start, start + group)
+        d = 1.0 - 2.0 * v[rows]
+        flipped = x[rows][:, None, :] + d[:, :, None] * W.T[None, :, :]
+        # F(v) - F(flip_i) = a_i d_i + sum_j softplus(flipped_ij) - sum_j softplus(x_j)
+        gap = bk.softplus(flipped, out=flipped).sum(axis=2)
+        gap -= base_softplus[rows][:, None]
+        gap += a * d
+        out.append(bk.log_sigmoid(-gap).sum(axis=1))
+    return bk.concatenate(out)
 
 
 def _column_stats(X):

@@ -1,0 +1,399 @@
+"""Gaussian visible units: E(v, h) = sum_i (v_i - a_i)^2 / (2 s_i^2) - b.h - sum_ij h_j W_ji v_i / s_i^2."""
+
+import math
+
+import numpy as np
+
+from ._backend import LOG_2PI
+from ._base import BaseRBM, DivergenceError
+from ._units import VisibleUnits
+
+#: fraction of the mean variance of the non-constant training features used as
+#: the variance of features whose training variance is below it (constant ones)
+VARIANCE_FLOOR_FRACTION = 1e-2
+#: a learned variance s_i^2 stays within these factors of the (floored)
+#: training variance of feature i: 1/100 to 10 times it, so s_i between 1/10
+#: and ~3.2 times the feature's standard deviation
+LEARNED_VARIANCE_RANGE = (1e-2, 1e1)
+#: weights (in standard deviations of their visible unit) beyond which training
+#: counts as diverged
+MAX_SCALED_WEIGHT = 1e4
+
+
+def floored_variance(var):
+    """Per-feature training variance with a floor that keeps ``log`` finite.
+
+    Features whose variance is below ``VARIANCE_FLOOR_FRACTION`` times the mean
+    variance of the non-constant features (constant features above all) get
+    that floor; if every feature is constant the floor is 1.
+    """
+    var = np.asarray(var, dtype=np.float64)
+    positive = var[np.isfinite(var) & (var > 0)]
+    scale = positive.mean() if positive.size else 1.0
+    return np.maximum(np.nan_to_num(var, nan=0.0, posinf=0.0), VARIANCE_FLOOR_FRACTION * scale)
+
+
+class GaussianVisible(VisibleUnits):
+    """Real-valued visible units, p(v_i | h) = Normal(a_i + (W^T h)_i, s_i^2).
+
+    The variance enters as ``params["log_var"]`` (z_i = log s_i^2).
+    ``params["log_var_data"]`` is the log of the floored training variance: the
+    reference that bounds a learned ``log_var`` (``LEARNED_VARIANCE_RANGE``).
+
+    Parameters
+    ----------
+    learn_sigma : bool, default=False
+        Whether ``visible_gradients`` includes the gradient of ``log_var``.
+    """
+
+    name = "gaussian"
+    discrete = False
+    extra_params = ("log_var",)
+
+    def __init__(self, learn_sigma=False):
+        self.learn_sigma = learn_sigma
+
+    @staticmethod
+    def _precision(bk, params):
+        """1 / s^2 per feature."""
+        return bk.exp(-params["log_var"])
+
+    def scale_visible(self, bk, params, v):
+        return v * self._precision(bk, params)
+
+    def mean_visible(self, bk, params, h):
+        return self.visible_activation(bk, params, h)
+
+    def sample_visible(self, bk, params, h):
+        mean = self.visible_activation(bk, params, h)
+        noise = bk.normal(tuple(mean.shape))
+        noise *= bk.exp(0.5 * params["log_var"])
+        mean += noise
+        return mean
+
+    def visible_energy(self, bk, params, v):
+        half_precision = 0.5 * self._precision(bk, params)
+        return (bk.square(v - params["a"]) * half_precision).sum(axis=1)
+
+    def hidden_log_weight(self, bk, params, h):
+        # integrate v out of exp(-E): a Gaussian integral per feature around
+        # the mean a + W^T h
+        a = params["a"]
+        shifted = self.visible_activation(bk, params, h)
+        half_precision = 0.5 * self._precision(bk, params)
+        quad = ((bk.square(shifted) - bk.square(a)) * half_precision).sum(axis=1)
+        return bk.matmul(h, params["b"]) + quad + self.independent_log_partition(bk, params)
+
+    def independent_log_partition(self, bk, params):
+        log_var = params["log_var"]
+        return 0.5 * (log_var.sum() + LOG_2PI * log_var.shape[0])
+
+    def gradients(self, bk, params, v_pos, h_pos, v_neg, h_neg):
+        """The log-likelihood gradient, preconditioned per feature for W and a.
+
+        The gradients of column i of ``W`` and of ``a_i`` are multiplied by
+        s_i^2: a positive diagonal preconditioner, so the updates still
+        ascend the log-likelihood and have the same fixed points, but they are
+        measured in the data's own units.  Without it the largest stable
+        learning rate scales with s^2 (a data set in millimetres and the same
+        in metres would need rates 10^6 apart); with it, it depends only on
+        how many hidden units are on (about 2 / that number).
+        """
+        n_pos = v_pos.shape[0]
+        n_neg = v_neg.shape[0]
+        # -dE/dW_ji = h_j v_i / s_i^2, times s_i^2
+        grad_w = bk.matmul(h_pos.T, v_pos)
+        grad_w *= 1.0 / n_pos
+        neg = bk.matmul(h_neg.T, v_neg)
+        neg *= 1.0 / n_neg
+        grad_w -= neg
+        grads = {"W": grad_w, "b": h_pos.mean(axis=0) - h_neg.mean(axis=0)}
+        grads.update(self.visible_gradients(bk, params, v_pos, h_pos, v_neg, h_neg))
+        return grads
+
+    def visible_gradients(self, bk, params, v_pos, h_pos, v_neg, h_neg):
+        # -dE/da_i = (v_i - a_i) / s_i^2, times s_i^2 (see ``gradients``)
+        grads = {"a": v_pos.mean(axis=0) - v_neg.mean(axis=0)}
+        if self.learn_sigma:
+            precision = self._precision(bk, params)
+            a = params["a"]
+            diff_pos = v_pos - a
+            diff_neg = v_neg - a
+            # -dE/dz_i = (v_i - a_i)^2 / (2 s_i^2) - v_i (W^T h)_i / s_i^2, z = log s^2;
+            # linear in h, so P(h = 1 | v) gives its expectation over h
+            def neg_energy_slope(v, diff, h):
+                return (0.5 * bk.square(diff) - v * bk.matmul(h, params["W"])).mean(axis=0)
+
+            grads["log_var"] = (
+                neg_energy_slope(v_pos, diff_pos, h_pos) - neg_energy_slope(v_neg, diff_neg, h_neg)
+            ) * precision
+        return grads
+
+    def initial_params(self, X_stats, n_hidden, rng):
+        log_var = np.log(floored_variance(X_stats["var"]))
+        return {
+            "a": np.asarray(X_stats["mean"], dtype=np.float64),
+            "log_var": log_var,
+            "log_var_data": log_var.copy(),
+        }
+
+    def base_params(self, params, X_stats):
+        # the base shares the model's variance, so the generic interpolation
+        # (which mixes only ``a``) stays between two models of the same sigma
+        return {"a": np.asarray(X_stats["mean"], dtype=np.float64), "log_var": params["log_var"]}
+
+    def clip_params(self, bk, params):
+        if self.learn_sigma:
+            low, high = (math.log(f) for f in LEARNED_VARIANCE_RANGE)
+            reference = params["log_var_data"]
+            bk.clip(params["log_var"], reference + low, reference + high, out=params["log_var"])
+
+
+class GaussianBernoulliRBM(BaseRBM):
+    """Restricted Boltzmann machine with Gaussian visible and binary hidden units.
+
+    Models real-valued data.  The energy of a visible vector v and hidden
+    vector h is
+
+    ``E(v, h) = sum_i (v_i - a_i)^2 / (2 s_i^2) - b.h - sum_ij h_j W_ji v_i / s_i^2``
+
+    with ``W = components_``, ``a = intercept_visible_``,
+    ``b = intercept_hidden_`` and ``s = sigma_``.  Given h, the visible units
+    are independent Normal(a_i + (W^T h)_i, s_i^2); given v, the hidden units
+    are independent Bernoulli(sigmoid(b_j + sum_i W_ji v_i / s_i^2)).  The
+    marginal p(v) is a mixture of 2**n_components Gaussians, so the
+    log-likelihood is exact when the hidden layer is small enough to enumerate
+    (at most 20 units) and is otherwise estimated.
+
+    Training is persistent or plain contrastive divergence with visible units
+    sampled from their Normal conditionals (never replaced by their means).
+
+    Parameters
+    ----------
+    n_components : int, default=256
+        Number of binary hidden units.
+    learning_rate : float, default=0.01
+        Step size: the update is ``learning_rate`` times the mean mini-batch
+        gradient, accumulated with ``momentum``.  Gaussian units need a
+        smaller step than binary ones (the gradient of ``W`` scales with
+        ``v / sigma**2``); 0.01 suits standardised data.
+    batch_size : int, default=10
+        Rows per mini-batch. A short last batch takes a step scaled by its size.
+    n_iter : int, default=10
+        Number of passes (epochs) over the training data.
+    method : {"pcd", "cd"}, default="pcd"
+        "pcd": persistent contrastive divergence (chains carried across
+        updates, ``h_samples_``); "cd": chains restart at each mini-batch.
+    n_gibbs_steps : int, default=1
+        Gibbs steps per update (the k of CD-k / PCD-k).
+    momentum : float, default=0.0
+        Fraction of the previous update added to the current one.
+    weight_decay : float, default=0.0
+        L2 penalty on the weights, subtracted from their gradient.
+    n_chains : int, default=None
+        Number of persistent chains; None means ``batch_size``.
+    validation_fraction : float, default=None
+        Share of the training rows held out to monitor over-fitting (the
+        free-energy gap in ``history_``). None holds out nothing.
+    early_stopping : bool, default=False
+        Stop when the free-energy gap between held-out and training rows has
+        grown for ``n_iter_no_change`` epochs. Needs ``validation_fraction``.
+    n_iter_no_change : int, default=3
+        Epochs of a growing gap tolerated before early stopping.
+    tol : float, default=0.0
+        Change of the gap (in nats) below which it counts as unchanged.
+    learn_sigma : bool, default=False
+        False keeps each ``sigma_`` at the training data's standard deviation
+        of that feature.  True learns it, parameterised as the log-variance
+        ``log(sigma_**2)``, kept between 1/10 and ``sqrt(10)`` times the
+        training standard deviation of the feature (so that no unit collapses
+        onto a single value or spreads without bound).
+    device : str, default=None
+        None computes with NumPy; a torch device string ("cpu", "cuda",
+        "cuda:1", "mps") computes with torch there; "auto" picks the best
+        available one. Fitted attributes are NumPy arrays in every case.
+    verbose : int, default=0
+        Print one line per epoch when positive.
+    random_state : int, RandomState instance or None, default=None
+        Seed of initialisation, shuffling and Gibbs sampling.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        Weights W.
+    intercept_hidden_ : ndarray of shape (n_components,)
+        Hidden biases b.
+    intercept_visible_ : ndarray of shape (n_features,)
+        Visible biases a, initialised to the training mean.
+    sigma_ : ndarray of shape (n_features,)
+        Standard deviation s of each visible unit given the hidden units (a
+        standard deviation, not a variance).
+    h_samples_ : ndarray of shape (n_chains, n_components)
+        Hidden states of the persistent chains.
+    n_iter_ : int
+        Epochs completed.
+    history_ : list of dict
+        One record per epoch: ``epoch``, ``time``, ``reconstruction_error``,
+        ``free_energy`` and, with ``validation_fraction``,
+        ``validation_free_energy`` and ``free_energy_gap``.
+    feature_mean_, feature_var_ : ndarray of shape (n_features,)
+        Mean and variance of the training data.
+    n_samples_seen_ : int
+        Training rows seen.
+    random_state_ : RandomState
+        The generator used by ``gibbs`` and ``sample``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    BernoulliRBM : The same model with binary visible units.
+
+    Notes
+    -----
+    **Scale of the data.** ``sigma_`` and ``intercept_visible_`` start from
+    the training data's per-feature standard deviation and mean, so the model
+    is a proper density of unstandardised data.  The learning rate, however,
+    is not scale-free: standardise the data (``StandardScaler``) for training
+    at the default ``learning_rate``.
+
+    **Constant features.** A feature whose training variance is below 1% of
+    the mean variance of the non-constant features (a constant one above
+    all) gets that 1% as its variance, so ``sigma_`` is never zero and no
+    score is ever infinite or NaN.  If every feature is constant the variance
+    is 1.  A constant feature still adds its (finite) Gaussian log-density to
+    every score; drop such features (``VarianceThreshold``) when that matters.
+
+    **Scores after a scaler.** ``score_samples`` is the log-density of the
+    data the model sees.  In a ``Pipeline`` after ``StandardScaler`` that is
+    the density of the scaled data; the log-density of an original row x is
+    ``score_samples(scaler.transform(x)) - sum(log(scaler.scale_))`` (the
+    log-Jacobian of the scaling).  Scores of pipelines with different scaler
+    settings (``with_std=True`` versus ``False``, or scalers fitted on
+    different data) are densities in different units and must be corrected
+    this way before they are compared; ``GridSearchCV`` over scaler settings
+    compares them uncorrected.
+
+    **Divergence.** Gaussian units diverge at too large a learning rate,
+    especially with ``learn_sigma=True``.  If training makes a parameter
+    non-finite, ``fit`` and ``partial_fit`` raise ``DivergenceError`` (a
+    ``FloatingPointError``) naming the fix and leave the model as it was
+    before the call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skebm import GaussianBernoulliRBM
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.vstack([rng.normal(-2, 0.5, (50, 2)), rng.normal(2, 0.5, (50, 2))])
+    >>> rbm = GaussianBernoulliRBM(n_components=2, n_iter=20, random_state=0).fit(X)
+    >>> rbm.transform(X).shape
+    (100, 2)
+    >>> rbm.sigma_.shape
+    (2,)
+    >>> float(rbm.score(X)) > -10  # mean log-density in nats
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseRBM._parameter_constraints,
+        "learn_sigma": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        n_components=256,
+        *,
+        learning_rate=0.01,
+        batch_size=10,
+        n_iter=10,
+        method="pcd",
+        n_gibbs_steps=1,
+        momentum=0.0,
+        weight_decay=0.0,
+        n_chains=None,
+        validation_fraction=None,
+        early_stopping=False,
+        n_iter_no_change=3,
+        tol=0.0,
+        learn_sigma=False,
+        device=None,
+        verbose=0,
+        random_state=None,
+    ):
+        super().__init__(
+            n_components=n_components,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            n_iter=n_iter,
+            method=method,
+            n_gibbs_steps=n_gibbs_steps,
+            momentum=momentum,
+            weight_decay=weight_decay,
+            n_chains=n_chains,
+            validation_fraction=validation_fraction,
+            early_stopping=early_stopping,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            device=device,
+            verbose=verbose,
+            random_state=random_state,
+        )
+        self.learn_sigma = learn_sigma
+
+    @property
+    def _units(self):
+        return GaussianVisible(learn_sigma=self.learn_sigma)
+
+    def _fitted_params(self):
+        params = super()._fitted_params()
+        log_var = 2.0 * np.log(self.sigma_)
+        params["log_var"] = log_var
+        reference = getattr(self, "feature_var_", None)
+        params["log_var_data"] = (
+            np.log(floored_variance(reference)).astype(log_var.dtype)
+            if reference is not None
+            else log_var
+        )
+        return params
+
+    def _set_fitted_params(self, params):
+        super()._set_fitted_params(params)
+        self.sigma_ = np.exp(0.5 * params["log_var"])
+
+    def _check_finite(self, bk, params):
+        """Raise ``DivergenceError`` when training has blown up.
+
+        Blown up means a non-finite parameter, or a weight so large that one
+        hidden unit moves a visible mean by more than ``MAX_SCALED_WEIGHT``
+        standard deviations (``|W_ji| / sigma_i``): a diverging run grows
+        geometrically and passes that bound long before it overflows, and no
+        usable model comes near it.
+        """
+        problem = None
+        for key, value in params.items():
+            if not bk.all_finite(value):
+                name = "sigma_ (log-variance)" if key == "log_var" else repr(key)
+                problem = f"{name} became non-finite"
+                break
+        else:
+            scaled = bk.to_numpy(params["W"]) * np.exp(-0.5 * bk.to_numpy(params["log_var"]))
+            largest = float(np.abs(scaled).max(initial=0.0))
+            if largest > MAX_SCALED_WEIGHT:
+                problem = (
+                    f"the weights grew to {largest:.3g} standard deviations of a visible "
+                    f"unit (max |W_ji| / sigma_i; bound {MAX_SCALED_WEIGHT:g})"
+                )
+        if problem is None:
+            return
+        raise DivergenceError(
+            f"Training diverged: {problem} at learning_rate={self.learning_rate} with "
+            f"{self.n_components} hidden units"
+            f"{' and learn_sigma=True' if self.learn_sigma else ''}. The largest stable "
+            "step is about 2 / (number of active hidden units): use a smaller "
+            f"learning_rate (e.g. {self.learning_rate / 10:g})"
+            f"{' or keep sigma fixed (learn_sigma=False)' if self.learn_sigma else ''}. "
+            "The model was left as it was before this call."
+        )
