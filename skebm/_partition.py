@@ -7,6 +7,9 @@ closed form by ``hidden_log_weight``), the visible layer when its units are
 discrete.  States are streamed in chunks so memory stays bounded.
 """
 
+import time
+from dataclasses import dataclass
+
 import numpy as np
 
 #: the exact sum is offered up to this many units in the enumerated layer
@@ -58,3 +61,294 @@ def exact_log_partition(units, bk, params):
             log_weights = -units.free_energy(bk, params, states)
         chunk_totals.append(bk.item(bk.logsumexp(log_weights)))
     return float(np.logaddexp.reduce(chunk_totals))
+
+
+# ---------------------------------------------------------------------------
+# annealed importance sampling
+# ---------------------------------------------------------------------------
+#: default number of inverse temperatures (Salakhutdinov & Murray 2008)
+DEFAULT_N_BETAS = 14500
+#: default number of parallel AIS chains
+DEFAULT_N_CHAINS = 100
+#: Gibbs steps at beta = 1 that reverse chains take before annealing down
+REVERSE_BURN_IN = 1000
+#: seed used when no random_state is given, so that AIS is deterministic
+DEFAULT_SEED = 0
+#: the default schedule's knots: a share of the temperatures -> beta.  500 of
+#: 14,500 temperatures cover [0, 0.5], 4,000 cover [0.5, 0.9] and 10,000 cover
+#: [0.9, 1], where the tempered models change fastest; other ``n_betas`` keep
+#: these shares.
+_SCHEDULE_SHARES = np.array([0.0, 500.0, 4500.0, 14500.0]) / 14500.0
+_SCHEDULE_BETAS = np.array([0.0, 0.5, 0.9, 1.0])
+
+
+def ais_schedule(n_betas=DEFAULT_N_BETAS):
+    """The inverse temperatures 0 = beta_0 < ... < beta_{n-1} = 1 of AIS.
+
+    Piecewise linear: the first 500/14500 of the points cover [0, 0.5], the
+    next 4000/14500 cover [0.5, 0.9] and the last 10000/14500 cover [0.9, 1].
+
+    Parameters
+    ----------
+    n_betas : int, default=14500
+        Number of inverse temperatures, both ends included (at least 2).
+
+    Returns
+    -------
+    betas : ndarray of shape (n_betas,)
+        Increasing, from exactly 0.0 to exactly 1.0.
+    """
+    if n_betas < 2:
+        raise ValueError(f"AIS needs at least 2 inverse temperatures, got n_betas={n_betas}.")
+    grid = np.linspace(0.0, 1.0, n_betas)
+    return np.interp(grid, _SCHEDULE_SHARES, _SCHEDULE_BETAS)
+
+
+@dataclass(frozen=True)
+class LogPartitionEstimate:
+    """How a model's log partition function was obtained, with its uncertainty.
+
+    Attributes
+    ----------
+    method : {"exact", "ais"}
+        How ``log_z`` was computed.
+    log_z : float
+        The estimate of log Z in nats (the value ``score_samples`` uses).
+    lower, upper : float
+        The +-3 standard-error interval of the AIS estimate: ``log`` of the
+        mean importance weight minus / plus three standard errors of that mean
+        (``lower`` is ``-inf`` when the mean minus three standard errors is not
+        positive).  Both equal ``log_z`` for the exact sum.
+    reverse : float or None
+        log Z from reverse AIS (annealing from the model down to the base
+        model): a stochastic *upper* bound on log Z, hence a conservative
+        log-likelihood.  None when not computed (exact sums, or
+        ``reverse=False``).
+    n_chains, n_betas : int or None
+        The AIS settings; None for the exact sum.
+    seconds : float
+        Wall-clock time of the computation.
+    """
+
+    method: str
+    log_z: float
+    lower: float
+    upper: float
+    reverse: float | None
+    n_chains: int | None
+    n_betas: int | None
+    seconds: float
+
+
+def log_mean_exp_interval(log_weights, n_se=3.0):
+    """logmeanexp of the weights and the log of (mean -+ ``n_se`` standard errors).
+
+    The weights are normalised by their maximum before exponentiating, so the
+    mean and its standard error are computed without overflow in float64.
+    """
+    log_weights = np.asarray(log_weights, dtype=np.float64)
+    shift = log_weights.max()
+    weights = np.exp(log_weights - shift)
+    mean = weights.mean()
+    se = weights.std(ddof=1) / np.sqrt(weights.size) if weights.size > 1 else 0.0
+    low = mean - n_se * se
+    with np.errstate(divide="ignore"):
+        lower = shift + (np.log(low) if low > 0 else -np.inf)
+    return shift + np.log(mean), lower, shift + np.log(mean + n_se * se)
+
+
+def _row_sums_float64(bk, x):
+    """Row sums accumulated in float64 whatever the sweep dtype."""
+    if bk.name == "numpy":
+        return x.sum(axis=1, dtype=np.float64)
+    if bk.device.type == "mps":  # no float64 there: sum on the host
+        return np.asarray(bk.to_numpy(x), dtype=np.float64).sum(axis=1)
+    return x.sum(dim=1, dtype=bk.torch.float64)
+
+
+def _as_float64(bk, x):
+    if bk.name == "numpy":
+        return np.asarray(x, dtype=np.float64)
+    if bk.device.type == "mps":
+        return np.asarray(bk.to_numpy(x), dtype=np.float64)
+    return x.to(bk.torch.float64)
+
+
+class _Annealer:
+    """Chains that move along the geometric path between base model and model.
+
+    The tempered model at inverse temperature ``beta`` is
+    ``units.interpolate(base, params, beta)``: visible-side parameters mixed,
+    weights and hidden bias scaled by ``beta``.  Its hidden activation is
+    therefore ``beta * x`` with ``x = b + W v~`` the model's, and its visible
+    activation is ``a_beta + W^T (beta h)``: the loop computes ``x`` once per
+    visible state and never rescales ``W``.  The log unnormalised probability
+    of ``v`` at ``beta`` is ``-visible_energy_beta(v) + sum_j softplus(beta x_j)``.
+    """
+
+    def __init__(self, units, bk, params, base):
+        self.units = units
+        self.bk = bk
+        self.params = params
+        self.base = base
+        self.n_hidden = params["W"].shape[0]
+        # only the visible side of the tempered models is needed in the loop:
+        # interpolating a copy without weights keeps W out of every step
+        self._visible_side = dict(params, W=0.0, b=0.0)
+
+    def tempered_visible(self, beta):
+        """Visible-side parameters of the tempered model, with the model's W."""
+        tempered = self.units.interpolate(self.bk, self.base, self._visible_side, beta)
+        tempered["W"] = self.params["W"]
+        tempered["b"] = self.params["b"]
+        return tempered
+
+    def base_log_partition(self):
+        return float(
+            self.units.base_log_partition(
+                self.bk, self.units.interpolate(self.bk, self.base, self.params, 0.0),
+                self.n_hidden,
+            )
+        )
+
+    def sample_base(self, n_chains):
+        """Exact draws from the base model (beta = 0): hidden units play no part."""
+        bk = self.bk
+        return self.units.sample_visible(
+            bk, self.tempered_visible(0.0), bk.zeros((n_chains, self.n_hidden))
+        )
+
+    def anneal(self, v, betas):
+        """Run chains from ``v`` (drawn at ``betas[0]``) through ``betas``.
+
+        Returns the float64 log importance weights
+        ``sum_k log f_{k+1}(v_k) - log f_k(v_k)``, whose mean exponential
+        estimates ``Z(betas[-1]) / Z(betas[0])``, and the final visible states.
+        """
+        bk, units, params = self.bk, self.units, self.params
+        shape = (v.shape[0], self.n_hidden)
+        x, abs_x, pos_x = bk.empty(shape), bk.empty(shape), bk.empty(shape)
+        exp_new, exp_old, h = bk.empty(shape), bk.empty(shape), bk.empty(shape)
+        log_w = 0.0
+        tempered_old = self.tempered_visible(float(betas[0]))
+        visible_old = units.visible_energy(bk, tempered_old, v)
+        n_steps = len(betas) - 1
+        for k in range(n_steps):
+            beta_old, beta_new = float(betas[k]), float(betas[k + 1])
+            tempered_new = self.tempered_visible(beta_new)
+            visible_new = units.visible_energy(bk, tempered_new, v)
+            units.hidden_activation(bk, params, v, out=x)
+            # For beta >= 0, softplus(beta x) = beta max(x, 0) + log(1 + e^(-beta |x|)):
+            # no overflow, and the difference between two betas takes one log.
+            bk.clip(x, 0.0, None, out=pos_x)
+            abs_x[...] = pos_x
+            abs_x *= 2.0
+            abs_x -= x  # |x| = 2 max(x, 0) - x
+            exp_new[...] = abs_x
+            exp_new *= -beta_new
+            bk.exp(exp_new, out=exp_new)
+            exp_old[...] = abs_x
+            exp_old *= -beta_old
+            bk.exp(exp_old, out=exp_old)
+            more = k + 1 < n_steps
+            if more:
+                # P(h = 1 | v) at beta_new from the same exponential e = e^(-beta |x|):
+                # sigmoid(beta x) = 1 / (1 + e) for x >= 0 and e / (1 + e) otherwise
+                h[...] = bk.where(x >= 0, 1.0, exp_new)
+            exp_new += 1.0
+            exp_old += 1.0
+            if more:
+                h /= exp_new
+            exp_new /= exp_old
+            bk.log(exp_new, out=exp_new)
+            step = _row_sums_float64(bk, exp_new)
+            step += _row_sums_float64(bk, pos_x) * (beta_new - beta_old)
+            step -= _as_float64(bk, visible_new - visible_old)
+            log_w = log_w + step
+            if more:
+                bk.bernoulli(h, out=h)
+                h *= beta_new  # the tempered weights are beta W
+                v = units.sample_visible(bk, tempered_new, h)
+                visible_old = units.visible_energy(bk, tempered_new, v)
+        return np.asarray(bk.to_numpy(log_w), dtype=np.float64), v
+
+
+def ais_log_partition(
+    units,
+    make_bk,
+    params,
+    base,
+    *,
+    n_chains=DEFAULT_N_CHAINS,
+    n_betas=DEFAULT_N_BETAS,
+    reverse=True,
+    reverse_start=None,
+    seed=DEFAULT_SEED,
+):
+    """log Z by annealed importance sampling, forward and (optionally) reverse.
+
+    Parameters
+    ----------
+    units : VisibleUnits
+        The model's unit math.
+    make_bk : callable
+        ``make_bk(seed)`` returns a backend on the model's device; the
+        forward and the reverse run each get their own random stream, so the
+        forward estimate does not depend on whether the reverse one is run.
+    params : dict
+        The model's parameters as arrays of that backend.
+    base : dict
+        Visible-side parameters of the base model (``units.base_params``).
+    n_chains, n_betas : int
+        Parallel chains, and inverse temperatures (see :func:`ais_schedule`).
+    reverse : bool
+        Also run reverse AIS for a conservative (upper) bound on log Z.
+    reverse_start : ndarray of shape (n_rows, n_features) or None
+        Rows the reverse chains start from (data, say), used as they are.
+        None starts them from the forward chains' final states after
+        ``REVERSE_BURN_IN`` more Gibbs steps at beta = 1.
+    seed : int
+        Seed of both runs.
+
+    Returns
+    -------
+    LogPartitionEstimate
+    """
+    start_time = time.perf_counter()
+    forward_seed, reverse_seed = np.random.SeedSequence(seed).generate_state(2)
+    betas = ais_schedule(n_betas)
+
+    bk = make_bk(int(forward_seed))
+    annealer = _Annealer(units, bk, params, base)
+    log_z_base = annealer.base_log_partition()
+    log_w, v_final = annealer.anneal(annealer.sample_base(n_chains), betas)
+    log_ratio, lower, upper = log_mean_exp_interval(log_w)
+
+    reverse_log_z = None
+    if reverse:
+        bk = make_bk(int(reverse_seed))
+        annealer = _Annealer(units, bk, params, base)
+        if reverse_start is None:
+            v = bk.asarray(bk.to_numpy(v_final))
+            for _ in range(REVERSE_BURN_IN):
+                v, _ = units.gibbs_step(bk, params, v)
+        else:
+            rows = np.random.default_rng(int(reverse_seed)).permutation(
+                reverse_start.shape[0]
+            )
+            v = bk.asarray(reverse_start[np.resize(rows, n_chains)])
+        log_w_reverse, _ = annealer.anneal(v, betas[::-1])
+        # mean exp(log_w_reverse) estimates Z_base / Z; by Jensen's inequality the
+        # log of it is too small on average, so this log Z is too large on average
+        reverse_log_z = log_z_base - log_mean_exp_interval(log_w_reverse)[0]
+
+    return LogPartitionEstimate(
+        method="ais",
+        log_z=log_z_base + log_ratio,
+        lower=log_z_base + lower,
+        upper=log_z_base + upper,
+        reverse=reverse_log_z,
+        n_chains=int(n_chains),
+        n_betas=int(n_betas),
+        seconds=time.perf_counter() - start_time,
+    )
