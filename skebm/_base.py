@@ -381,12 +381,12 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 self.history_ = []
                 self.n_iter_ = 0
             else:
-                params = self._device_params(bk)
+                # copies: training updates in place, and the fitted arrays must
+                # stay as they are until the whole chunk is done
+                params = {k: bk.copy(v) for k, v in self._fitted_params().items()}
                 state = {
-                    "velocity": {
-                        key: bk.asarray(v) for key, v in self._velocity.items()
-                    },
-                    "chains": bk.asarray(self.h_samples_),
+                    "velocity": {k: bk.copy(v) for k, v in self._velocity.items()},
+                    "chains": bk.copy(self.h_samples_),
                 }
                 self._merge_stats(stats)
             if _is_dask_array(X):
