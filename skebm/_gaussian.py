@@ -6,11 +6,13 @@ import numpy as np
 
 from ._backend import LOG_2PI
 from ._base import BaseRBM, DivergenceError
+from ._partition import DEFAULT_N_BETAS, DEFAULT_N_CHAINS
 from ._units import VisibleUnits
 
-#: fraction of the mean variance of the non-constant training features used as
-#: the variance of features whose training variance is below it (constant ones)
-VARIANCE_FLOOR_FRACTION = 1e-2
+#: a feature counts as constant when its variance is at most this fraction of
+#: its squared mean (or exactly zero): below it the variance computed from
+#: sums of squares is rounding error
+CONSTANT_RELATIVE_VARIANCE = 1e-12
 #: a learned variance s_i^2 stays within these factors of the (floored)
 #: training variance of feature i: 1/100 to 10 times it, so s_i between 1/10
 #: and ~3.2 times the feature's standard deviation
@@ -20,17 +22,20 @@ LEARNED_VARIANCE_RANGE = (1e-2, 1e1)
 MAX_SCALED_WEIGHT = 1e4
 
 
-def floored_variance(var):
-    """Per-feature training variance with a floor that keeps ``log`` finite.
+def floored_variance(var, mean):
+    """Per-feature training variance, with constant features given a typical one.
 
-    Features whose variance is below ``VARIANCE_FLOOR_FRACTION`` times the mean
-    variance of the non-constant features (constant features above all) get
-    that floor; if every feature is constant the floor is 1.
+    A constant feature (variance zero, or at most ``CONSTANT_RELATIVE_VARIANCE``
+    times its squared mean) has no spread of its own to model, so it gets the
+    median variance of the non-constant features (1 if every feature is
+    constant).  Every other feature keeps its own variance, however small or
+    large, so features on different scales are modelled on their own scale.
     """
-    var = np.asarray(var, dtype=np.float64)
-    positive = var[np.isfinite(var) & (var > 0)]
-    scale = positive.mean() if positive.size else 1.0
-    return np.maximum(np.nan_to_num(var, nan=0.0, posinf=0.0), VARIANCE_FLOOR_FRACTION * scale)
+    var = np.nan_to_num(np.asarray(var, dtype=np.float64), nan=0.0, posinf=0.0)
+    mean = np.nan_to_num(np.asarray(mean, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    constant = var <= CONSTANT_RELATIVE_VARIANCE * np.square(mean)
+    typical = np.median(var[~constant]) if np.any(~constant) else 1.0
+    return np.where(constant, typical, var)
 
 
 class GaussianVisible(VisibleUnits):
@@ -130,9 +135,9 @@ class GaussianVisible(VisibleUnits):
         return grads
 
     def initial_params(self, X_stats, n_hidden, rng):
-        log_var = np.log(floored_variance(X_stats["var"]))
+        log_var = np.log(floored_variance(X_stats["var"], X_stats["mean"]))
         return {
-            "a": np.asarray(X_stats["mean"], dtype=np.float64),
+            "a": np.array(X_stats["mean"], dtype=np.float64),  # a copy: training updates it in place
             "log_var": log_var,
             "log_var_data": log_var.copy(),
         }
@@ -140,7 +145,7 @@ class GaussianVisible(VisibleUnits):
     def base_params(self, params, X_stats):
         # the base shares the model's variance, so the generic interpolation
         # (which mixes only ``a``) stays between two models of the same sigma
-        return {"a": np.asarray(X_stats["mean"], dtype=np.float64), "log_var": params["log_var"]}
+        return {"a": np.array(X_stats["mean"], dtype=np.float64), "log_var": np.array(params["log_var"])}
 
     def clip_params(self, bk, params):
         if self.learn_sigma:
@@ -216,6 +221,15 @@ class GaussianBernoulliRBM(BaseRBM):
         Print one line per epoch when positive.
     random_state : int, RandomState instance or None, default=None
         Seed of initialisation, shuffling and Gibbs sampling.
+    log_partition_method : {"auto", "exact", "ais"}, default="auto"
+        How ``score_samples`` gets log Z: "exact" enumerates the hidden layer
+        (at most 20 units), "ais" estimates it by annealed importance sampling
+        from a Gaussian base model (the training mean, the model's sigma),
+        "auto" is exact where it can be.
+    ais_n_chains : int, default=100
+        AIS chains used by ``score_samples`` and ``estimate_log_partition``.
+    ais_n_betas : int, default=14500
+        Inverse temperatures of the AIS schedule.
 
     Attributes
     ----------
@@ -259,12 +273,14 @@ class GaussianBernoulliRBM(BaseRBM):
     is not scale-free: standardise the data (``StandardScaler``) for training
     at the default ``learning_rate``.
 
-    **Constant features.** A feature whose training variance is below 1% of
-    the mean variance of the non-constant features (a constant one above
-    all) gets that 1% as its variance, so ``sigma_`` is never zero and no
-    score is ever infinite or NaN.  If every feature is constant the variance
-    is 1.  A constant feature still adds its (finite) Gaussian log-density to
-    every score; drop such features (``VarianceThreshold``) when that matters.
+    **Constant features.** A feature that is constant in the training data
+    (zero variance, up to rounding) gets the median variance of the other
+    features as its variance, so ``sigma_`` is never zero and no score is ever
+    infinite or NaN; if every feature is constant the variance is 1.  A
+    constant feature still adds its (finite) Gaussian log-density to every
+    score; drop such features (``VarianceThreshold``) when that matters.
+    Features that are nearly but not exactly constant keep their own small
+    variance: held-out rows where they vary score very low, honestly.
 
     **Scores after a scaler.** ``score_samples`` is the log-density of the
     data the model sees.  In a ``Pipeline`` after ``StandardScaler`` that is
@@ -322,6 +338,9 @@ class GaussianBernoulliRBM(BaseRBM):
         device=None,
         verbose=0,
         random_state=None,
+        log_partition_method="auto",
+        ais_n_chains=DEFAULT_N_CHAINS,
+        ais_n_betas=DEFAULT_N_BETAS,
     ):
         super().__init__(
             n_components=n_components,
@@ -340,6 +359,9 @@ class GaussianBernoulliRBM(BaseRBM):
             device=device,
             verbose=verbose,
             random_state=random_state,
+            log_partition_method=log_partition_method,
+            ais_n_chains=ais_n_chains,
+            ais_n_betas=ais_n_betas,
         )
         self.learn_sigma = learn_sigma
 
@@ -347,13 +369,20 @@ class GaussianBernoulliRBM(BaseRBM):
     def _units(self):
         return GaussianVisible(learn_sigma=self.learn_sigma)
 
+    def _initial_params(self, stats, dtype, rng):
+        # weights in units of each feature's spread (N(0, 0.01) for
+        # standardised data), so training on c * X is training on X scaled
+        params = super()._initial_params(stats, dtype, rng)
+        params["W"] *= np.exp(0.5 * params["log_var"]).astype(dtype)
+        return params
+
     def _fitted_params(self):
         params = super()._fitted_params()
         log_var = 2.0 * np.log(self.sigma_)
         params["log_var"] = log_var
         reference = getattr(self, "feature_var_", None)
         params["log_var_data"] = (
-            np.log(floored_variance(reference)).astype(log_var.dtype)
+            np.log(floored_variance(reference, self.feature_mean_)).astype(log_var.dtype)
             if reference is not None
             else log_var
         )
