@@ -1,0 +1,673 @@
+"""Deep belief networks: RBMs stacked greedily, layer by layer.
+
+Layer k+1 is an RBM trained on the hidden probabilities P(h_k = 1 | h_{k-1})
+of layer k (Hinton, Osindero & Teh 2006).  The resulting generative model is
+the top RBM, an undirected joint over its two layers, above a stack of directed
+sigmoid belief layers p(h_{k-1} | h_k) given by the lower RBMs' visible
+conditionals.  Everything here goes through the fitted skebm RBMs and the
+unit-math interface, so it runs on NumPy and torch alike.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._backend import LOG_2
+from ._bernoulli import BernoulliRBM
+from ._partition import binary_states
+
+#: the per-layer training parameters: one value for every layer, or a tuple
+LAYER_PARAMS = (
+    "learning_rate",
+    "n_iter",
+    "batch_size",
+    "method",
+    "n_gibbs_steps",
+    "momentum",
+    "weight_decay",
+)
+#: the bound's expectation is summed exactly up to this many intermediate units
+MAX_EXACT_BOUND_UNITS = 12
+#: Monte Carlo draws of the intermediate layers per row of ``score_samples``
+N_BOUND_SAMPLES = 100
+#: rows handled at once by the bound and the down-pass
+_CHUNK_ROWS = 1024
+
+
+def _layer_constraint(*constraints):
+    return [*constraints, tuple]
+
+
+_LAYER_CONSTRAINTS = {
+    "learning_rate": _layer_constraint(Interval(Real, 0, None, closed="neither"), None),
+    "n_iter": _layer_constraint(Interval(Integral, 0, None, closed="left")),
+    "batch_size": _layer_constraint(Interval(Integral, 1, None, closed="left")),
+    "method": _layer_constraint(StrOptions({"pcd", "cd"})),
+    "n_gibbs_steps": _layer_constraint(Interval(Integral, 1, None, closed="left")),
+    "momentum": _layer_constraint(Interval(Real, 0, 1, closed="left")),
+    "weight_decay": _layer_constraint(Interval(Real, 0, None, closed="left")),
+}
+
+
+def rbm_class(visible_units):
+    """The RBM estimator class for a first layer's visible unit type."""
+    if visible_units == "bernoulli":
+        return BernoulliRBM
+    if visible_units == "gaussian":
+        # imported here so that a DBN of binary layers needs nothing more
+        from ._gaussian import GaussianBernoulliRBM
+
+        return GaussianBernoulliRBM
+    raise ValueError(
+        f"visible_units must be 'bernoulli' or 'gaussian', got {visible_units!r}."
+    )
+
+
+def check_layer_sizes(hidden_layer_sizes):
+    """``hidden_layer_sizes`` as a tuple of positive ints, or a clear ValueError."""
+    sizes = hidden_layer_sizes
+    if isinstance(sizes, Integral):
+        sizes = (sizes,)
+    try:
+        sizes = tuple(sizes)
+    except TypeError:
+        sizes = None
+    if (
+        not sizes
+        or any(isinstance(s, bool) or not isinstance(s, Integral) for s in sizes)
+        or any(s < 1 for s in sizes)
+    ):
+        raise ValueError(
+            "hidden_layer_sizes must be a non-empty tuple of positive integers, one "
+            f"per layer, e.g. (256, 128); got {hidden_layer_sizes!r}."
+        )
+    return tuple(int(s) for s in sizes)
+
+
+def per_layer_values(estimator, n_layers):
+    """One dict of RBM training parameters per layer.
+
+    A parameter holding a tuple gives one value per layer; anything else is
+    shared by every layer.  ``learning_rate=None`` leaves each RBM its default.
+    """
+    values = [{} for _ in range(n_layers)]
+    for name in LAYER_PARAMS:
+        value = getattr(estimator, name)
+        if isinstance(value, (tuple, list)):
+            if len(value) != n_layers:
+                raise ValueError(
+                    f"{name} has {len(value)} values but hidden_layer_sizes has "
+                    f"{n_layers} layers: give one value per layer, or a single "
+                    "value shared by all layers."
+                )
+            layer_values = list(value)
+        else:
+            layer_values = [value] * n_layers
+        for layer, layer_value in enumerate(layer_values):
+            if name == "learning_rate" and layer_value is None:
+                continue
+            values[layer][name] = layer_value
+    return values
+
+
+def build_rbms(estimator, n_layers_seeds):
+    """Unfitted RBMs, one per layer, with validated parameters and derived seeds."""
+    sizes = check_layer_sizes(estimator.hidden_layer_sizes)
+    layer_params = per_layer_values(estimator, len(sizes))
+    rbms = []
+    for layer, (size, params, seed) in enumerate(zip(sizes, layer_params, n_layers_seeds)):
+        cls = rbm_class(estimator.visible_units) if layer == 0 else BernoulliRBM
+        rbm = cls(
+            n_components=size,
+            device=estimator.device,
+            verbose=estimator.verbose,
+            random_state=int(seed),
+            **params,
+        )
+        try:
+            rbm._validate_params()
+        except ValueError as exc:
+            raise ValueError(f"Layer {layer} of {type(estimator).__name__}: {exc}") from exc
+        rbms.append(rbm)
+    return rbms
+
+
+def layer_seeds(random_state, n_layers):
+    """Deterministic per-layer seeds (and one for the stack itself) from random_state."""
+    return check_random_state(random_state).randint(0, 2**31 - 1, size=n_layers + 1)
+
+
+class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Deep belief network: restricted Boltzmann machines stacked greedily.
+
+    ``fit`` trains one RBM per entry of ``hidden_layer_sizes``, bottom up; each
+    layer learns from the hidden probabilities of the layer below, computed
+    batch by batch (Hinton, Osindero & Teh 2006).  The fitted model is a
+    generative model: the top RBM is an undirected joint over the top two
+    layers, and each lower RBM contributes its visible conditional as a
+    directed layer p(h_{k-1} | h_k) pointing down to the data.
+
+    The training parameters ``learning_rate``, ``n_iter``, ``batch_size``,
+    ``method``, ``n_gibbs_steps``, ``momentum`` and ``weight_decay`` take one
+    value shared by all layers or a tuple with one value per layer, so that a
+    grid search can tune each layer.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(256, 128)
+        Hidden units of each layer, bottom (next to the data) first.
+    visible_units : {"bernoulli", "gaussian"}, default="bernoulli"
+        Visible units of the first layer: binary (data in [0, 1]) or Gaussian
+        (real-valued data, :class:`GaussianBernoulliRBM`). Higher layers are
+        binary.
+    learning_rate : float, tuple or None, default=None
+        Step size of each layer; None keeps each layer's own RBM default.
+    n_iter : int or tuple of int, default=10
+        Epochs of each layer.
+    batch_size : int or tuple of int, default=10
+        Mini-batch rows of each layer.
+    method : {"pcd", "cd"} or tuple, default="pcd"
+        Persistent or plain contrastive divergence, per layer.
+    n_gibbs_steps : int or tuple of int, default=1
+        Gibbs steps per update, per layer.
+    momentum : float or tuple of float, default=0.0
+        Momentum of each layer.
+    weight_decay : float or tuple of float, default=0.0
+        L2 weight penalty of each layer.
+    device : str, default=None
+        None computes with NumPy; a torch device string ("cpu", "cuda")
+        computes with torch there. Fitted attributes are NumPy arrays.
+    random_state : int, RandomState instance or None, default=None
+        Seeds every layer (each gets its own seed, derived deterministically)
+        and the sampling methods.
+    verbose : int, default=0
+        Print one line per epoch of each layer when positive.
+
+    Attributes
+    ----------
+    rbms_ : list of RBM estimators
+        The fitted RBMs, bottom first; each has its full API (``transform``,
+        ``sample``, ``score_samples``, ``history_``, ...).
+    n_layers_ : int
+        Number of layers.
+    random_state_ : RandomState
+        The generator used by ``gibbs`` and ``sample``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    BernoulliRBM : One layer of the stack.
+    DBNClassifier : A DBN fine-tuned by backpropagation as a classifier.
+
+    References
+    ----------
+    G. E. Hinton, S. Osindero and Y.-W. Teh, "A fast learning algorithm for
+    deep belief nets", Neural Computation 18(7), 2006.
+
+    R. Salakhutdinov and I. Murray, "On the quantitative analysis of deep
+    belief networks", ICML 2008.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skebm import DBN
+    >>> X = np.array([[0, 0, 1, 1], [1, 1, 0, 0], [0, 1, 1, 0], [1, 0, 0, 1]])
+    >>> dbn = DBN(hidden_layer_sizes=(3, 2), n_iter=5, random_state=0).fit(X)
+    >>> dbn.transform(X).shape
+    (4, 2)
+    >>> dbn.sample(2, n_steps=10, random_state=0).shape
+    (2, 4)
+    >>> bool(dbn.score(X) < 0)  # a lower bound on the log-likelihood, in nats
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "visible_units": [StrOptions({"bernoulli", "gaussian"})],
+        **_LAYER_CONSTRAINTS,
+        "device": [str, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(256, 128),
+        *,
+        visible_units="bernoulli",
+        learning_rate=None,
+        n_iter=10,
+        batch_size=10,
+        method="pcd",
+        n_gibbs_steps=1,
+        momentum=0.0,
+        weight_decay=0.0,
+        device=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.visible_units = visible_units
+        self.learning_rate = learning_rate
+        self.n_iter = n_iter
+        self.batch_size = batch_size
+        self.method = method
+        self.n_gibbs_steps = n_gibbs_steps
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------------
+    # tags, names
+    # ------------------------------------------------------------------------
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    @property
+    def _n_features_out(self):
+        return self.rbms_[-1].n_components
+
+    # ------------------------------------------------------------------------
+    # fitting
+    # ------------------------------------------------------------------------
+    def _validate_X(self, X, *, reset):
+        return validate_data(
+            self, X, accept_sparse="csr", dtype=(np.float64, np.float32), reset=reset
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the layers greedily, bottom up.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted network.
+        """
+        X = self._validate_X(X, reset=True)
+        sizes = check_layer_sizes(self.hidden_layer_sizes)
+        seeds = layer_seeds(self.random_state, len(sizes))
+        rbms = build_rbms(self, seeds[1:])
+        inputs = X
+        for layer, rbm in enumerate(rbms):
+            rbm.fit(inputs)
+            if layer + 1 < len(rbms):
+                # transform works chunk by chunk, so no layer sees more than a chunk at once
+                inputs = rbm.transform(inputs)
+        self._publish(rbms, seeds[0])
+        return self
+
+    def partial_fit(self, X, y=None):
+        """Stream one chunk of data through every layer.
+
+        Each layer takes one ``partial_fit`` step on the chunk's
+        representation in the layer below, so the whole stack learns from a
+        stream without holding it.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The updated network.
+        """
+        first_call = not hasattr(self, "rbms_")
+        if first_call:
+            self._validate_params()
+        X = self._validate_X(X, reset=first_call)
+        if first_call:
+            sizes = check_layer_sizes(self.hidden_layer_sizes)
+            seeds = layer_seeds(self.random_state, len(sizes))
+            rbms = build_rbms(self, seeds[1:])
+        else:
+            rbms = self.rbms_
+        snapshots = [dict(rbm.__dict__) for rbm in rbms]
+        try:
+            inputs = X
+            for layer, rbm in enumerate(rbms):
+                rbm.partial_fit(inputs)
+                if layer + 1 < len(rbms):
+                    inputs = rbm.transform(inputs)
+        except BaseException:
+            for rbm, snapshot in zip(rbms, snapshots):
+                rbm.__dict__.clear()
+                rbm.__dict__.update(snapshot)
+            raise
+        if first_call:
+            self._publish(rbms, seeds[0])
+        return self
+
+    def _publish(self, rbms, seed):
+        self.rbms_ = rbms
+        self.n_layers_ = len(rbms)
+        self.random_state_ = np.random.RandomState(seed)
+        # the fixed draws shared by every row of score_samples (common random numbers)
+        self._bound_seed = int(seed)
+
+    # ------------------------------------------------------------------------
+    # passes through the stack
+    # ------------------------------------------------------------------------
+    def transform(self, X):
+        """The top layer's hidden probabilities: the deterministic up-pass.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        H : ndarray of shape (n_samples, hidden_layer_sizes[-1])
+            P(h = 1 | h_below) of the top layer, each layer fed the
+            probabilities of the one below.
+        """
+        check_is_fitted(self)
+        H = self._validate_X(X, reset=False)
+        for rbm in self.rbms_:
+            H = rbm.transform(H)
+        return H
+
+    def inverse_transform(self, H):
+        """The mean down-pass: E[h_{k-1} | h_k] layer by layer to visible space.
+
+        Parameters
+        ----------
+        H : array-like of shape (n_samples, hidden_layer_sizes[-1])
+            Top-layer states or probabilities (e.g. the output of
+            ``transform``).
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features_in_)
+            The reconstruction, each layer's mean fed to the layer below.
+        """
+        check_is_fitted(self)
+        for rbm in reversed(self.rbms_):
+            H = rbm.inverse_transform(H)
+        return H
+
+    def _down_pass(self, bk, h_top, return_mean):
+        """Directed down-pass from the top hidden layer to visible space.
+
+        The top RBM's visible conditional gives the layer below the top; each
+        lower RBM's visible conditional gives the next.  Intermediate layers are
+        sampled (they are binary units of the generative model); the visible
+        layer is its conditional mean E[v | h_1] when ``return_mean``, else a
+        sample.
+        """
+        h = h_top
+        for depth, rbm in enumerate(reversed(self.rbms_)):
+            params = rbm._device_params(bk)
+            units = rbm._units
+            if depth + 1 < len(self.rbms_) or not return_mean:
+                h = units.sample_visible(bk, params, h)
+            else:
+                h = units.mean_visible(bk, params, h)
+        return bk.to_numpy(h)
+
+    def _backend(self, seed, dtype=None):
+        top = self.rbms_[-1]
+        dtype = top.components_.dtype if dtype is None else dtype
+        return top._inference_backend(dtype, seed=seed)
+
+    def gibbs(self, v, *, return_mean=False):
+        """One Gibbs step in the top RBM from data, then the down-pass.
+
+        The rows are carried up by the deterministic up-pass to the top RBM's
+        visible layer, a top hidden state is sampled there, and the directed
+        layers carry it back down (intermediate layers sampled).
+
+        Parameters
+        ----------
+        v : array-like of shape (n_samples, n_features)
+            Visible vectors to start from.
+        return_mean : bool, default=False
+            Return E[v | h_1] instead of a sample of the visible units.
+
+        Returns
+        -------
+        v_new : ndarray of shape (n_samples, n_features)
+            The visible vectors after the step.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(v, reset=False)
+        below_top = X
+        for rbm in self.rbms_[:-1]:
+            below_top = rbm.transform(below_top)
+        top = self.rbms_[-1]
+        bk = self._backend(self.random_state_.randint(2**31 - 1))
+        params = top._device_params(bk)
+        out = []
+        for start in range(0, X.shape[0], _CHUNK_ROWS):
+            block = bk.asarray(top._dense_rows(below_top, slice(start, start + _CHUNK_ROWS)))
+            h_top = bk.bernoulli(top._units.mean_hidden(bk, params, block))
+            out.append(self._down_pass(bk, h_top, return_mean))
+        return np.concatenate(out, axis=0).astype(X.dtype, copy=False)
+
+    def sample(self, n_samples=1, *, n_steps=1000, random_state=None, return_mean=True):
+        """Draw visible vectors from the network.
+
+        Each of ``n_samples`` independent chains runs ``n_steps`` block-Gibbs
+        steps in the top RBM (starting from p(v_top | h_top = 0)), draws a top
+        hidden state, and passes it down through the directed layers:
+        intermediate layers are sampled, the visible layer is returned as its
+        conditional mean E[v | h_1] by default (the usual way to look at
+        samples: no pixel noise) or as a sample with ``return_mean=False``.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of vectors (chains).
+        n_steps : int, default=1000
+            Gibbs steps in the top RBM before the down-pass.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the chains; None draws one from the fitted ``random_state_``.
+        return_mean : bool, default=True
+            Return E[v | h_1] (True) or a draw of the visible units (False).
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features_in_)
+            The samples.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        if not isinstance(n_steps, Integral) or n_steps < 0:
+            raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}.")
+        rng = self.random_state_ if random_state is None else check_random_state(random_state)
+        bk = self._backend(rng.randint(2**31 - 1))
+        top = self.rbms_[-1]
+        params = top._device_params(bk)
+        units = top._units
+        v = units.sample_visible(bk, params, bk.zeros((n_samples, top.n_components)))
+        for _ in range(n_steps):
+            v, _ = units.gibbs_step(bk, params, v)
+        h_top = bk.bernoulli(units.mean_hidden(bk, params, v))
+        return self._down_pass(bk, h_top, return_mean)
+
+    # ------------------------------------------------------------------------
+    # the likelihood bound
+    # ------------------------------------------------------------------------
+    def score_samples(self, X):
+        """A variational lower bound on log p(x) of each row, in nats.
+
+        With intermediate layers h_1 .. h_{L-1} (L RBMs) and the factorial
+        up-pass posterior Q(h_1 .. h_{L-1} | v) = prod_k Q(h_k | h_{k-1}),
+        Q(h_k = 1 | h_{k-1}) = sigmoid(b_k + W_k h_{k-1}), Jensen's inequality
+        gives (Hinton et al. 2006; Salakhutdinov & Murray 2008)::
+
+            log p(v) >= E_Q[ log p(v | h_1) + sum_{k=2}^{L-1} log p(h_{k-1} | h_k)
+                             - F_top(h_{L-1}) ] - log Z_top + H(Q)
+
+        where p(h_{k-1} | h_k) are the directed layers (the lower RBMs' visible
+        conditionals), F_top is the top RBM's free energy and Z_top its
+        partition function (``estimate_log_partition`` of the top RBM: exact
+        where a layer is small, otherwise its estimate).  The bound is tight
+        when Q is the true posterior.  For a single layer there is nothing to
+        infer and it is exactly that RBM's ``score_samples``.
+
+        The expectation is summed exactly when the intermediate layers have at
+        most 12 units together; otherwise it is a Monte Carlo average over 100
+        draws of the layers, with the entropy of each layer given its parent
+        in closed form.  Every row uses the same uniform draws (common random
+        numbers), so a row's score depends neither on the other rows nor on
+        the call: the result is deterministic.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        bound : ndarray of shape (n_samples,)
+            The lower bound on log p(x) of each row in nats.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        top = self.rbms_[-1]
+        if self.n_layers_ == 1:
+            return top.score_samples(X)
+        log_z = top._cached_log_partition()
+        inner = self.rbms_[:-1]
+        sizes = [rbm.n_components for rbm in inner]
+        bk = self._backend(self._bound_seed, np.float64)
+        params = [rbm._device_params(bk) for rbm in self.rbms_]
+        exact = sum(sizes) <= MAX_EXACT_BOUND_UNITS
+        if exact:
+            states = binary_states(0, 2 ** sum(sizes), sum(sizes))
+            bounds = np.cumsum([0] + sizes)
+            layer_states = [
+                bk.asarray(states[:, bounds[k] : bounds[k + 1]]) for k in range(len(sizes))
+            ]
+        else:
+            uniform = np.random.default_rng(self._bound_seed)
+            draws = [
+                bk.asarray(uniform.random((N_BOUND_SAMPLES, size))) for size in sizes
+            ]
+        out = []
+        for start in range(0, X.shape[0], _CHUNK_ROWS):
+            v = bk.asarray(top._dense_rows(X, slice(start, start + _CHUNK_ROWS)))
+            if exact:
+                out.append(self._exact_bound(bk, params, v, layer_states))
+            else:
+                out.append(self._sampled_bound(bk, params, v, draws))
+        return np.concatenate(out) - log_z
+
+    def _log_conditional(self, bk, layer, params, below, above):
+        """log p(below | above) under RBM ``layer``'s visible conditional, per row."""
+        units = self.rbms_[layer]._units
+        p = params[layer]
+        hidden_drive = bk.matmul(above, p["W"]) * units.scale_visible(bk, p, below)
+        return (
+            -units.visible_energy(bk, p, below)
+            + bk.matmul(above, p["b"])
+            + hidden_drive.sum(axis=1)
+            - units.hidden_log_weight(bk, p, above)
+        )
+
+    def _joint_terms(self, bk, params, v, layers):
+        """log p(v | h_1) + sum log p(h_{k-1} | h_k) - F_top(h_{L-1}), per row."""
+        total = self._log_conditional(bk, 0, params, v, layers[0])
+        for k in range(1, len(layers)):
+            total = total + self._log_conditional(bk, k, params, layers[k - 1], layers[k])
+        top = self.rbms_[-1]
+        return total - top._units.free_energy(bk, params[-1], layers[-1])
+
+    def _exact_bound(self, bk, params, v, layer_states):
+        """The bound with the expectation over Q summed over every joint state."""
+        n_rows, n_states = v.shape[0], layer_states[0].shape[0]
+        values = np.empty((n_rows, n_states))
+        log_q = np.zeros((n_rows, n_states))
+        for row in range(n_rows):
+            below = bk.asarray(np.repeat(bk.to_numpy(v[row : row + 1]), n_states, axis=0))
+            row_log_q = None
+            parent = below
+            for k, states in enumerate(layer_states):
+                act = self.rbms_[k]._units.hidden_activation(bk, params[k], parent)
+                # log Q(h_k | h_{k-1}) of a binary state: h log s(x) + (1-h) log s(-x)
+                term = (states * bk.log_sigmoid(act) + (1 - states) * bk.log_sigmoid(-act)).sum(
+                    axis=1
+                )
+                row_log_q = term if row_log_q is None else row_log_q + term
+                parent = states
+            values[row] = bk.to_numpy(self._joint_terms(bk, params, below, layer_states))
+            log_q[row] = bk.to_numpy(row_log_q)
+        q = np.exp(log_q)
+        return (q * (values - log_q)).sum(axis=1)
+
+    def _sampled_bound(self, bk, params, v, draws):
+        """The bound as an average over shared draws, entropies in closed form."""
+        n_rows, n_draws = v.shape[0], draws[0].shape[0]
+        n_features = v.shape[1]
+        total = bk.zeros((n_rows * n_draws,))
+        parent = v
+        entropy = bk.zeros((n_rows,))
+        layers = []
+        for k, uniform in enumerate(draws):
+            act = self.rbms_[k]._units.hidden_activation(bk, params[k], parent)
+            prob = bk.sigmoid(act)
+            # H(Bernoulli(s(x))) = softplus(x) - x s(x), stable for large |x|
+            layer_entropy = (bk.softplus(act) - act * prob).sum(axis=1)
+            if k == 0:
+                entropy = layer_entropy
+                prob = bk.asarray(np.repeat(bk.to_numpy(prob), n_draws, axis=0))
+                repeated_uniform = bk.asarray(np.tile(bk.to_numpy(uniform), (n_rows, 1)))
+            else:
+                total = total + layer_entropy
+                repeated_uniform = bk.asarray(np.tile(bk.to_numpy(uniform), (n_rows, 1)))
+            state = bk.asarray(bk.to_numpy(repeated_uniform < prob).astype(np.float64))
+            layers.append(state)
+            parent = state
+        below = bk.asarray(np.repeat(bk.to_numpy(v), n_draws, axis=0).reshape(-1, n_features))
+        total = total + self._joint_terms(bk, params, below, layers)
+        per_row = bk.to_numpy(total).reshape(n_rows, n_draws).mean(axis=1)
+        return per_row + bk.to_numpy(entropy)
+
+    def score(self, X, y=None):
+        """Mean lower bound on the log-likelihood of the rows of X, in nats.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        score : float
+            ``score_samples(X).mean()``.
+        """
+        return float(np.mean(self.score_samples(X)))

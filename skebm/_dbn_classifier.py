@@ -1,0 +1,439 @@
+"""A deep belief network fine-tuned as a classifier by backpropagation."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.model_selection import StratifiedShuffleSplit
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._backend import make_backend, resolve_device
+from ._dbn import _LAYER_CONSTRAINTS, DBN, check_layer_sizes
+
+#: rows handled at once by predict_proba
+_CHUNK_ROWS = 4096
+
+
+class DBNClassifier(ClassifierMixin, BaseEstimator):
+    """Deep belief network pretrained greedily, then fine-tuned to classify.
+
+    ``fit`` first trains a :class:`DBN` on all rows of X (unsupervised
+    pretraining), then turns its up-pass into a feed-forward network of
+    sigmoid layers, adds a softmax output layer and trains the whole stack by
+    backpropagation of the cross-entropy (mini-batch SGD with momentum and an
+    L2 penalty), stopping early when the accuracy on a held-out validation
+    split stops improving and keeping the best weights seen.
+
+    Rows labelled -1 (scikit-learn's mark for unlabelled samples, for integer
+    labels) take part in pretraining only: the model is semi-supervised.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(256, 128)
+        Hidden units of each layer, bottom first.
+    visible_units : {"bernoulli", "gaussian"}, default="bernoulli"
+        Visible units of the first layer (see :class:`DBN`).
+    learning_rate, n_iter, batch_size, method, n_gibbs_steps, momentum, \
+weight_decay : one value or a tuple with one value per layer
+        Pretraining parameters of the RBMs, as in :class:`DBN`
+        (defaults: None, 10, 10, "pcd", 1, 0.0, 0.0).
+    fine_tune_learning_rate : float, default=0.1
+        SGD step size of the fine-tuning.
+    fine_tune_momentum : float, default=0.9
+        Momentum of the fine-tuning.
+    fine_tune_n_iter : int, default=100
+        Most epochs of fine-tuning.
+    fine_tune_batch_size : int, default=32
+        Mini-batch rows of the fine-tuning.
+    alpha : float, default=1e-4
+        L2 penalty on the weights during fine-tuning.
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the labelled rows and stop when
+        their accuracy has not improved for ``n_iter_no_change`` epochs.
+    validation_fraction : float, default=0.1
+        Share of the labelled rows held out for early stopping (stratified
+        when every class has two rows or more). When it would leave a class
+        without training rows (tiny data), nothing is held out.
+    n_iter_no_change : int, default=10
+        Epochs without improvement tolerated before stopping.
+    device : str, default=None
+        None computes with NumPy; a torch device string ("cpu", "cuda")
+        pretrains and fine-tunes with torch there. Fitted attributes are NumPy
+        arrays.
+    random_state : int, RandomState instance or None, default=None
+        Seeds pretraining, the split, initialisation and shuffling.
+    verbose : int, default=0
+        Print progress when positive.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (-1 excluded for integer labels: it marks unlabelled rows).
+    dbn_ : DBN
+        The pretrained network (before fine-tuning).
+    coefs_ : list of ndarray
+        Fine-tuned weights; ``coefs_[k]`` has shape (n_inputs, n_outputs) of
+        layer k, the last one being the softmax layer.
+    intercepts_ : list of ndarray
+        Fine-tuned biases of each layer.
+    n_iter_ : int
+        Fine-tuning epochs run.
+    loss_curve_ : list of float
+        Mean training loss (cross-entropy plus penalty) of each epoch.
+    validation_scores_ : list of float
+        Validation accuracy of each epoch (empty when nothing is held out).
+    best_validation_score_ : float or None
+        Best validation accuracy; its weights are the fitted ones.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    DBN : The unsupervised network pretrained here.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skebm import DBNClassifier
+    >>> X = np.array([[0, 0, 1, 1], [1, 1, 0, 0], [0, 1, 1, 1], [1, 1, 1, 0]] * 5)
+    >>> y = np.array([0, 1, 0, 1] * 5)
+    >>> clf = DBNClassifier(hidden_layer_sizes=(4,), n_iter=2, random_state=0)
+    >>> clf.fit(X, y).predict(X[:4])
+    array([0, 1, 0, 1])
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "visible_units": [StrOptions({"bernoulli", "gaussian"})],
+        **_LAYER_CONSTRAINTS,
+        "fine_tune_learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "fine_tune_momentum": [Interval(Real, 0, 1, closed="left")],
+        "fine_tune_n_iter": [Interval(Integral, 0, None, closed="left")],
+        "fine_tune_batch_size": [Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "device": [str, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(256, 128),
+        *,
+        visible_units="bernoulli",
+        learning_rate=None,
+        n_iter=10,
+        batch_size=10,
+        method="pcd",
+        n_gibbs_steps=1,
+        momentum=0.0,
+        weight_decay=0.0,
+        fine_tune_learning_rate=0.1,
+        fine_tune_momentum=0.9,
+        fine_tune_n_iter=100,
+        fine_tune_batch_size=32,
+        alpha=1e-4,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.visible_units = visible_units
+        self.learning_rate = learning_rate
+        self.n_iter = n_iter
+        self.batch_size = batch_size
+        self.method = method
+        self.n_gibbs_steps = n_gibbs_steps
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.fine_tune_learning_rate = fine_tune_learning_rate
+        self.fine_tune_momentum = fine_tune_momentum
+        self.fine_tune_n_iter = fine_tune_n_iter
+        self.fine_tune_batch_size = fine_tune_batch_size
+        self.alpha = alpha
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    def _make_dbn(self, seed):
+        names = [
+            "hidden_layer_sizes", "visible_units", "learning_rate", "n_iter",
+            "batch_size", "method", "n_gibbs_steps", "momentum", "weight_decay",
+            "device", "verbose",
+        ]  # fmt: skip
+        return DBN(**{name: getattr(self, name) for name in names}, random_state=seed)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Pretrain the DBN on X, then fine-tune it on the labelled rows.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels; -1 marks an unlabelled row (integer labels only).
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        X, y = validate_data(
+            self, X, y, accept_sparse="csr", dtype=(np.float64, np.float32)
+        )
+        check_classification_targets(y)
+        check_layer_sizes(self.hidden_layer_sizes)
+        labelled = y != -1 if y.dtype.kind in "iuf" else np.ones(y.shape[0], dtype=bool)
+        classes, y_index = np.unique(y[labelled], return_inverse=True)
+        if classes.shape[0] < 2:
+            raise ValueError(
+                f"DBNClassifier needs labelled samples of at least 2 classes; got "
+                f"{classes.shape[0]} class(es) among {int(labelled.sum())} labelled "
+                "rows (rows labelled -1 are unlabelled)."
+            )
+        seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, size=3)
+
+        dbn = self._make_dbn(int(seeds[0])).fit(X)
+
+        X_lab = X[labelled]
+        if sp.issparse(X_lab):
+            X_lab = X_lab.toarray()
+        train, val = self._split(y_index, int(seeds[1]))
+        coefs, intercepts = _pretrained_layers(dbn)
+        init = np.random.default_rng(int(seeds[2]))
+        # Glorot's uniform initialisation: output gradients reach the stack at once
+        fan_in, fan_out = coefs[-1].shape[1], classes.shape[0]
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        coefs.append(init.uniform(-limit, limit, size=(fan_in, fan_out)))
+        intercepts.append(np.zeros(classes.shape[0]))
+
+        device = resolve_device(self.device)
+        bk = make_backend(device, X.dtype, seed=int(seeds[2]))
+        result = self._fine_tune(bk, coefs, intercepts, X_lab, y_index, train, val)
+        coefs, intercepts, history = result
+
+        self.classes_ = classes
+        self.dbn_ = dbn
+        self.coefs_ = coefs
+        self.intercepts_ = intercepts
+        self.n_iter_ = history["n_iter"]
+        self.loss_curve_ = history["loss"]
+        self.validation_scores_ = history["validation"]
+        self.best_validation_score_ = (
+            max(history["validation"]) if history["validation"] else None
+        )
+        return self
+
+    def _split(self, y_index, seed):
+        """Indices of training and validation rows among the labelled ones."""
+        n_rows = y_index.shape[0]
+        everything = np.arange(n_rows)
+        if not self.early_stopping:
+            return everything, None
+        n_classes = int(y_index.max()) + 1
+        n_val = int(round(self.validation_fraction * n_rows))
+        counts = np.bincount(y_index)
+        if n_val < n_classes or n_rows - n_val < n_classes or counts.min() < 2:
+            # too little data to hold some out without starving a class
+            return everything, None
+        splitter = StratifiedShuffleSplit(n_splits=1, test_size=n_val, random_state=seed)
+        train, val = next(splitter.split(np.zeros(n_rows), y_index))
+        return np.sort(train), np.sort(val)
+
+    def _fine_tune(self, bk, coefs, intercepts, X, y_index, train, val):
+        """Mini-batch SGD with momentum on the cross-entropy, best weights kept."""
+        n_classes = coefs[-1].shape[1]
+        onehot = np.eye(n_classes)[y_index]
+        weights = [bk.asarray(w) for w in coefs]
+        biases = [bk.asarray(b) for b in intercepts]
+        velocity = [bk.zeros(w.shape) for w in weights] + [bk.zeros(b.shape) for b in biases]
+        X_train, T_train = bk.asarray(X[train]), bk.asarray(onehot[train])
+        if val is not None:
+            X_val, y_val = bk.asarray(X[val]), y_index[val]
+        history = {"loss": [], "validation": [], "n_iter": 0}
+        best = None
+        best_key, epochs_worse = (-np.inf, -np.inf), 0
+        lr, mom, alpha = self.fine_tune_learning_rate, self.fine_tune_momentum, self.alpha
+        n_train, batch = len(train), self.fine_tune_batch_size
+        for epoch in range(1, self.fine_tune_n_iter + 1):
+            order = bk.permutation(n_train)
+            epoch_loss = 0.0
+            for start in range(0, n_train, batch):
+                rows = np.sort(order[start : start + batch])
+                x, t = _take(bk, X_train, rows), _take(bk, T_train, rows)
+                grads, loss = _backprop(bk, weights, biases, x, t, alpha)
+                epoch_loss += loss * len(rows)
+                for param, vel, grad in zip(weights + biases, velocity, grads):
+                    vel *= mom
+                    vel -= lr * grad
+                    param += vel
+            for w in weights:
+                if not bk.all_finite(w):
+                    raise FloatingPointError(
+                        "Fine-tuning diverged (non-finite weights) at "
+                        f"fine_tune_learning_rate={lr}; use a smaller one."
+                    )
+            history["n_iter"] = epoch
+            history["loss"].append(epoch_loss / n_train)
+            if val is None:
+                continue
+            val_logp = _forward(bk, weights, biases, X_val)[-1]
+            val_pred = np.argmax(bk.to_numpy(val_logp), axis=1)
+            accuracy = float(np.mean(val_pred == y_val))
+            val_loss = -float(np.mean(bk.to_numpy(val_logp)[np.arange(len(y_val)), y_val]))
+            history["validation"].append(accuracy)
+            if self.verbose:
+                print(
+                    f"[DBNClassifier] epoch {epoch}: loss {history['loss'][-1]:.4f}  "
+                    f"validation accuracy {accuracy:.4f}"
+                )
+            if (accuracy, -val_loss) > best_key:
+                best_key, epochs_worse = (accuracy, -val_loss), 0
+                best = ([bk.to_numpy(w).copy() for w in weights],
+                        [bk.to_numpy(b).copy() for b in biases])  # fmt: skip
+            else:
+                epochs_worse += 1
+                if epochs_worse >= self.n_iter_no_change:
+                    break
+        if best is None:
+            best = ([bk.to_numpy(w).copy() for w in weights],
+                    [bk.to_numpy(b).copy() for b in biases])  # fmt: skip
+        return best[0], best[1], history
+
+    def _log_proba(self, X):
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse="csr", dtype=(np.float64, np.float32), reset=False
+        )
+        bk = self.dbn_.rbms_[0]._inference_backend(X.dtype)
+        weights = [bk.asarray(w) for w in self.coefs_]
+        biases = [bk.asarray(b) for b in self.intercepts_]
+        out = []
+        for start in range(0, X.shape[0], _CHUNK_ROWS):
+            block = X[start : start + _CHUNK_ROWS]
+            block = block.toarray() if sp.issparse(block) else block
+            out.append(bk.to_numpy(_forward(bk, weights, biases, bk.asarray(block))[-1]))
+        return np.concatenate(out, axis=0)
+
+    def predict_log_proba(self, X):
+        """Log of the class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            log P(class | x), columns in the order of ``classes_``.
+        """
+        return self._log_proba(X)
+
+    def predict_proba(self, X):
+        """Class probabilities from the softmax output layer.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            P(class | x), columns in the order of ``classes_``; rows sum to 1.
+        """
+        return np.exp(self._log_proba(X))
+
+    def predict(self, X):
+        """The most probable class of each row.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Predicted labels from ``classes_``.
+        """
+        log_proba = self._log_proba(X)
+        return self.classes_[np.argmax(log_proba, axis=1)]
+
+
+def _pretrained_layers(dbn):
+    """The DBN's up-pass as feed-forward (n_in, n_out) weights and biases.
+
+    A Gaussian first layer feeds v / sigma^2 to its hidden units; that linear
+    scaling is folded into its weights, so every layer is sigmoid(a W + b).
+    """
+    coefs, intercepts = [], []
+    for rbm in dbn.rbms_:
+        bk = make_backend(None, np.float64)
+        params = rbm._device_params(bk)
+        ones = np.ones((1, rbm.components_.shape[1]))
+        scale = np.asarray(rbm._units.scale_visible(bk, params, ones))[0]
+        coefs.append((rbm.components_ * scale).T.astype(np.float64))
+        intercepts.append(np.array(rbm.intercept_hidden_, dtype=np.float64))
+    return coefs, intercepts
+
+
+def _take(bk, x, rows):
+    """Rows of a backend array by a NumPy index array."""
+    if bk.name == "torch":
+        return x[bk.torch.as_tensor(rows, device=bk.device)]
+    return x[rows]
+
+
+def _forward(bk, weights, biases, x):
+    """Activations of every layer; the last is the log-softmax output."""
+    activations = [x]
+    for k, (w, b) in enumerate(zip(weights, biases)):
+        z = bk.matmul(activations[-1], w) + b
+        if k + 1 < len(weights):
+            activations.append(bk.sigmoid(z))
+        else:
+            activations.append(z - bk.logsumexp(z, axis=1)[:, None])
+    return activations
+
+
+def _backprop(bk, weights, biases, x, targets, alpha):
+    """Gradients of mean cross-entropy + alpha/2 ||W||^2, and the loss."""
+    activations = _forward(bk, weights, biases, x)
+    log_p = activations[-1]
+    n_rows = x.shape[0]
+    loss = -bk.item((targets * log_p).sum()) / n_rows
+    loss += 0.5 * alpha * sum(bk.item((w * w).sum()) for w in weights)
+    delta = (bk.exp(log_p) - targets) * (1.0 / n_rows)
+    grad_w, grad_b = [None] * len(weights), [None] * len(weights)
+    for k in range(len(weights) - 1, -1, -1):
+        grad_w[k] = bk.matmul(activations[k].T, delta) + alpha * weights[k]
+        grad_b[k] = delta.sum(axis=0)
+        if k > 0:
+            a = activations[k]
+            delta = bk.matmul(delta, weights[k].T) * a * (1 - a)
+    return grad_w + grad_b, loss

@@ -1,0 +1,335 @@
+"""DBN and DBNClassifier: exact answers by enumeration, the estimator contract."""
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy.special import expit, logsumexp
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skebm import DBN, BernoulliRBM, DBNClassifier, GaussianBernoulliRBM
+
+
+def all_states(n):
+    return np.array(list(itertools.product([0.0, 1.0], repeat=n)))
+
+
+def softplus(x):
+    return np.logaddexp(0, x)
+
+
+@pytest.fixture(scope="module")
+def binary_data():
+    """Binary rows with structure: two noisy prototypes over 6 units."""
+    rng = np.random.default_rng(0)
+    prototypes = np.array([[1, 1, 1, 0, 0, 0], [0, 0, 1, 1, 1, 1]], dtype=float)
+    rows = prototypes[rng.integers(0, 2, size=200)]
+    flips = rng.random(rows.shape) < 0.1
+    return np.abs(rows - flips)
+
+
+def top_log_marginal(rbm, h):
+    """log p(h) of the top RBM's visible layer, by enumerating its hidden layer."""
+    W, a, b = rbm.components_, rbm.intercept_visible_, rbm.intercept_hidden_
+    log_z = logsumexp(
+        [
+            -(-a @ v - softplus(b + W @ v).sum())
+            for v in all_states(W.shape[1])
+        ]
+    )
+    return h @ a + softplus(h @ W.T + b).sum(axis=1) - log_z
+
+
+def bernoulli_log_conditional(rbm, v, h):
+    """log p(v | h) of a binary RBM's visible units (rows of v and h paired)."""
+    x = h @ rbm.components_ + rbm.intercept_visible_
+    return (v * x - softplus(x)).sum(axis=1)
+
+
+def exact_two_layer(dbn, v):
+    """Brute force: exact log p(v) and the exact variational bound, per row."""
+    lower, top = dbn.rbms_
+    h1 = all_states(lower.n_components)
+    log_prior = top_log_marginal(top, h1)
+    log_p, bound = [], []
+    for row in v:
+        rows = np.repeat(row[None, :], len(h1), axis=0)
+        log_joint = bernoulli_log_conditional(lower, rows, h1) + log_prior
+        log_p.append(logsumexp(log_joint))
+        q1 = expit(lower.intercept_hidden_ + lower.components_ @ row)
+        log_q = (h1 * np.log(q1) + (1 - h1) * np.log1p(-q1)).sum(axis=1)
+        bound.append(np.sum(np.exp(log_q) * (log_joint - log_q)))
+    return np.array(log_p), np.array(bound)
+
+
+@pytest.fixture(scope="module")
+def tiny_dbn(binary_data):
+    return DBN(hidden_layer_sizes=(4, 3), n_iter=30, learning_rate=0.05, random_state=0).fit(
+        binary_data
+    )
+
+
+# ----------------------------------------------------------------------------
+# the likelihood bound
+# ----------------------------------------------------------------------------
+def test_bound_is_below_exact_log_likelihood_and_close(tiny_dbn, binary_data):
+    X = binary_data[:40]
+    log_p, bound = exact_two_layer(tiny_dbn, X)
+    score = tiny_dbn.score_samples(X)
+    # the summed expectation is the exact bound
+    np.testing.assert_allclose(score, bound, rtol=0, atol=1e-9)
+    assert np.all(score <= log_p + 1e-9)
+    # the up-pass posterior is close to the true one: the gap is small
+    assert np.mean(log_p - score) < 0.5
+    assert np.mean(log_p) - np.mean(score) > 0  # and it is a real gap, not identity
+
+
+def test_sampled_bound_uses_common_random_numbers(binary_data):
+    # 14 intermediate units: too many to sum, so the bound is sampled
+    dbn = DBN(hidden_layer_sizes=(14, 3), n_iter=10, learning_rate=0.05, random_state=0)
+    dbn.fit(binary_data)
+    X = binary_data[:12]
+    score = dbn.score_samples(X)
+    log_p, bound = exact_two_layer(dbn, X)
+    # a Monte Carlo estimate of the exact bound: close to it, below log p(v)
+    np.testing.assert_allclose(score, bound, atol=0.3)
+    assert np.mean(score) < np.mean(log_p)
+    # every row sees the same draws, whoever else is scored with it
+    np.testing.assert_array_equal(score[3:4], dbn.score_samples(X[3:4]))
+    np.testing.assert_array_equal(score[::-1], dbn.score_samples(X[::-1]))
+    np.testing.assert_array_equal(score, dbn.score_samples(X))
+
+
+def test_one_layer_bound_is_the_rbm_log_likelihood(binary_data):
+    dbn = DBN(hidden_layer_sizes=(5,), n_iter=5, random_state=0).fit(binary_data)
+    rbm = dbn.rbms_[0]
+    np.testing.assert_allclose(dbn.score_samples(binary_data), rbm.score_samples(binary_data))
+    # and that is the exact log-likelihood by enumeration
+    W, a, b = rbm.components_, rbm.intercept_visible_, rbm.intercept_hidden_
+    log_weights = binary_data @ a + softplus(binary_data @ W.T + b).sum(axis=1)
+    log_z = logsumexp([v @ a + softplus(W @ v + b).sum() for v in all_states(6)])
+    np.testing.assert_allclose(dbn.score_samples(binary_data), log_weights - log_z)
+
+
+def test_gaussian_first_layer_bound(binary_data):
+    rng = np.random.default_rng(1)
+    X = binary_data + rng.normal(0, 0.3, size=binary_data.shape)
+    dbn = DBN(hidden_layer_sizes=(4, 3), visible_units="gaussian", n_iter=5, random_state=0)
+    dbn.fit(X)
+    lower, top = dbn.rbms_
+    assert isinstance(lower, GaussianBernoulliRBM) and isinstance(top, BernoulliRBM)
+    h1 = all_states(4)
+    log_prior = top_log_marginal(top, h1)
+    var = lower.sigma_**2
+    for row in X[:5]:
+        mean = lower.intercept_visible_ + h1 @ lower.components_
+        log_cond = -0.5 * (((row - mean) ** 2) / var + np.log(2 * np.pi * var)).sum(axis=1)
+        log_p = logsumexp(log_cond + log_prior)
+        q1 = expit(lower.intercept_hidden_ + lower.components_ @ (row / var))
+        log_q = (h1 * np.log(q1) + (1 - h1) * np.log1p(-q1)).sum(axis=1)
+        bound = np.sum(np.exp(log_q) * (log_cond + log_prior - log_q))
+        score = dbn.score_samples(row[None, :])[0]
+        assert score == pytest.approx(bound, abs=1e-8)
+        assert score <= log_p + 1e-9
+
+
+# ----------------------------------------------------------------------------
+# passes, shapes and ranges
+# ----------------------------------------------------------------------------
+def test_shapes_and_ranges(tiny_dbn, binary_data):
+    H = tiny_dbn.transform(binary_data)
+    assert H.shape == (200, 3) and H.min() >= 0 and H.max() <= 1
+    np.testing.assert_allclose(
+        H, tiny_dbn.rbms_[1].transform(tiny_dbn.rbms_[0].transform(binary_data))
+    )
+    means = tiny_dbn.sample(7, n_steps=20, random_state=0)
+    assert means.shape == (7, 6) and means.min() >= 0 and means.max() <= 1
+    draws = tiny_dbn.sample(7, n_steps=20, random_state=0, return_mean=False)
+    assert set(np.unique(draws)) <= {0.0, 1.0}
+    np.testing.assert_array_equal(means, tiny_dbn.sample(7, n_steps=20, random_state=0))
+    stepped = tiny_dbn.gibbs(binary_data[:9])
+    assert stepped.shape == (9, 6) and set(np.unique(stepped)) <= {0.0, 1.0}
+    back = tiny_dbn.inverse_transform(H[:9])
+    assert back.shape == (9, 6) and back.min() >= 0 and back.max() <= 1
+    assert tiny_dbn.get_feature_names_out().tolist() == ["dbn0", "dbn1", "dbn2"]
+
+
+def test_samples_follow_the_generative_model(tiny_dbn):
+    """Visible marginal of many samples against the exact model marginal."""
+    lower, top = tiny_dbn.rbms_
+    h1 = all_states(4)
+    prior = np.exp(top_log_marginal(top, h1))
+    exact_mean = prior @ expit(h1 @ lower.components_ + lower.intercept_visible_)
+    sampled = tiny_dbn.sample(4000, n_steps=50, random_state=0)
+    np.testing.assert_allclose(sampled.mean(axis=0), exact_mean, atol=0.03)
+
+
+def test_layers_train_on_the_layer_below(tiny_dbn, binary_data):
+    lower, top = tiny_dbn.rbms_
+    assert lower.n_features_in_ == 6 and top.n_features_in_ == 4
+    # the same layer trained alone on the lower layer's probabilities is identical
+    alone = clone(top).fit(lower.transform(binary_data))
+    np.testing.assert_array_equal(alone.components_, top.components_)
+    assert lower.random_state != top.random_state
+
+
+def test_partial_fit_streams_every_layer(binary_data):
+    dbn = DBN(hidden_layer_sizes=(4, 3), batch_size=20, random_state=0)
+    for chunk in np.array_split(binary_data, 4):
+        dbn.partial_fit(chunk)
+    assert [rbm.n_samples_seen_ for rbm in dbn.rbms_] == [200, 200]
+    assert dbn.transform(binary_data).shape == (200, 3)
+
+
+def test_same_seed_same_network(binary_data):
+    first = DBN(hidden_layer_sizes=(4, 3), n_iter=2, random_state=3).fit(binary_data)
+    second = DBN(hidden_layer_sizes=(4, 3), n_iter=2, random_state=3).fit(binary_data)
+    for a, b in zip(first.rbms_, second.rbms_):
+        np.testing.assert_array_equal(a.components_, b.components_)
+
+
+# ----------------------------------------------------------------------------
+# parameters
+# ----------------------------------------------------------------------------
+def test_tuple_parameters_round_trip(binary_data):
+    dbn = DBN(hidden_layer_sizes=(5, 3), learning_rate=(0.05, 0.02), n_iter=(2, 1),
+              method=("pcd", "cd"), random_state=0)  # fmt: skip
+    params = dbn.get_params()
+    assert params["learning_rate"] == (0.05, 0.02) and params["n_iter"] == (2, 1)
+    copy = clone(dbn)
+    assert copy.get_params() == params
+    copy.set_params(learning_rate=(0.1, None), hidden_layer_sizes=(4, 2))
+    assert copy.learning_rate == (0.1, None) and dbn.learning_rate == (0.05, 0.02)
+    dbn.fit(binary_data)
+    assert [r.learning_rate for r in dbn.rbms_] == [0.05, 0.02]
+    assert [r.n_iter_ for r in dbn.rbms_] == [2, 1]
+    assert [r.method for r in dbn.rbms_] == ["pcd", "cd"]
+    copy.fit(binary_data)
+    # None keeps the layer's own default
+    assert copy.rbms_[1].learning_rate == BernoulliRBM().learning_rate
+    assert dbn.get_params() == params  # fitting changed no parameter
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(learning_rate=(0.1, 0.1, 0.1)), "learning_rate has 3 values but"),
+        (dict(n_iter=(1,)), "n_iter has 1 values but"),
+        (dict(hidden_layer_sizes=(4, 0)), "hidden_layer_sizes must be"),
+        (dict(hidden_layer_sizes=()), "hidden_layer_sizes must be"),
+        (dict(momentum=(0.5, 2.0)), "Layer 1"),
+    ],
+)
+def test_bad_parameters_are_explained(binary_data, params, message):
+    params = {"hidden_layer_sizes": (4, 3), **params}
+    dbn = DBN(**params)
+    with pytest.raises(ValueError, match=message):
+        dbn.fit(binary_data)
+    assert not hasattr(dbn, "rbms_")
+    with pytest.raises(ValueError, match=message):
+        DBNClassifier(**params).fit(binary_data, binary_data[:, 0])
+
+
+def test_grid_search_over_layers_and_per_layer_learning_rate():
+    X, y = load_digits(n_class=3, return_X_y=True)
+    X = X[:300] / 16.0
+    y = y[:300]
+    pipe = Pipeline([
+        ("dbn", DBN(n_iter=20, random_state=0)),
+        ("logistic", LogisticRegression(C=100, max_iter=1000)),
+    ])  # fmt: skip
+    grid = GridSearchCV(
+        pipe,
+        {
+            "dbn__hidden_layer_sizes": [(16,), (16, 8)],
+            "dbn__learning_rate": [(0.05, 0.05), (0.1, 0.01)],
+        },
+        cv=2,
+        error_score="raise",
+    )
+    # a one-layer network cannot take two learning rates: that grid point errors
+    with pytest.raises(ValueError, match="learning_rate has 2 values"):
+        grid.fit(X, y)
+    grid.set_params(param_grid=[
+        {"dbn__hidden_layer_sizes": [(16,)], "dbn__learning_rate": [0.05, 0.1]},
+        {"dbn__hidden_layer_sizes": [(16, 8)], "dbn__learning_rate": [(0.05, 0.05), (0.1, 0.01)]},
+    ])  # fmt: skip
+    grid.fit(X, y)
+    assert len(grid.cv_results_["params"]) == 4
+    best = grid.best_estimator_.named_steps["dbn"]
+    assert best.hidden_layer_sizes == grid.best_params_["dbn__hidden_layer_sizes"]
+    rates = best.learning_rate if isinstance(best.learning_rate, tuple) else (best.learning_rate,)
+    assert [r.learning_rate for r in best.rbms_] == list(rates)
+    assert grid.best_score_ > 0.8
+
+
+# ----------------------------------------------------------------------------
+# the classifier
+# ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def digits_split():
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X / 16.0, y, test_size=0.3, random_state=0)
+
+
+def test_classifier_learns_digits(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    clf = DBNClassifier(hidden_layer_sizes=(64,), n_iter=3, random_state=0)
+    clf.fit(X_train, y_train)
+    assert clf.score(X_test, y_test) > 0.93
+    proba = clf.predict_proba(X_test)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X_test))
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert [w.shape for w in clf.coefs_] == [(64, 64), (64, 10)]
+
+
+def test_unlabelled_rows_only_pretrain(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    y_partial = y_train.copy()
+    y_partial[200:] = -1
+    clf = DBNClassifier(hidden_layer_sizes=(32,), n_iter=2, random_state=0)
+    clf.fit(X_train, y_partial)
+    assert -1 not in clf.classes_ and len(clf.classes_) == 10
+    assert clf.dbn_.rbms_[0].n_samples_seen_ == len(X_train)
+    assert set(clf.predict(X_test)) <= set(clf.classes_)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        clf.fit(X_train, np.full(len(X_train), -1))
+
+
+def test_classifier_on_torch_matches_its_own_quality(digits_split):
+    pytest.importorskip("torch")
+    X_train, X_test, y_train, y_test = digits_split
+    clf = DBNClassifier(hidden_layer_sizes=(32,), n_iter=2, device="cpu", random_state=0)
+    clf.fit(X_train, y_train)
+    assert all(isinstance(w, np.ndarray) for w in clf.coefs_)
+    assert clf.score(X_test, y_test) > 0.9
+
+
+# ----------------------------------------------------------------------------
+# scikit-learn's common checks
+# ----------------------------------------------------------------------------
+def expected_failed_checks(estimator):
+    if isinstance(estimator, DBNClassifier):
+        # -1 marks unlabelled rows (as for sklearn's own semi-supervised
+        # estimators, which this check exempts by name), so labels [-1, 1] are
+        # one class plus unlabelled rows, not two classes
+        return {"check_classifiers_classes": "-1 marks unlabelled rows"}
+    return {}
+
+
+@parametrize_with_checks(
+    [
+        DBN(hidden_layer_sizes=(6, 4), n_iter=2, random_state=0),
+        DBNClassifier(hidden_layer_sizes=(8, 6), n_iter=2, fine_tune_n_iter=30,
+                      random_state=0),  # fmt: skip
+    ],
+    expected_failed_checks=expected_failed_checks,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
