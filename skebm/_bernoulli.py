@@ -126,7 +126,20 @@ class BernoulliRBM(BaseRBM):
     verbose : int, default=0
         Print one line per epoch when positive.
     random_state : int, RandomState instance or None, default=None
-        Seed of initialisation, shuffling and Gibbs sampling.
+        Seed of initialisation, shuffling and Gibbs sampling; an int also
+        seeds the AIS estimate of log Z (otherwise AIS uses seed 0, so
+        scores are always deterministic).
+    log_partition_method : {"auto", "exact", "ais"}, default="auto"
+        How ``score_samples`` and ``score`` get log Z: "exact" sums over
+        every state of the smaller layer (at most 20 units), "ais" estimates
+        it by annealed importance sampling, "auto" sums exactly where it can.
+        See :meth:`estimate_log_partition`.
+    ais_n_chains : int, default=100
+        Parallel AIS chains used by ``score``; more chains narrow the
+        interval of the estimate.
+    ais_n_betas : int, default=14500
+        Inverse temperatures of the AIS schedule used by ``score`` (dense near
+        1); more make the estimate less biased and take proportionally longer.
 
     Attributes
     ----------
@@ -150,6 +163,15 @@ class BernoulliRBM(BaseRBM):
         Training rows seen.
     random_state_ : RandomState
         The generator used by ``gibbs`` and ``sample``.
+    log_partition_ : float
+        The last log Z computed, by ``estimate_log_partition`` or by the first
+        ``score``/``score_samples`` call since the parameters or the settings
+        changed (only after one of them).
+    log_partition_estimate_ : LogPartitionEstimate
+        How ``log_partition_`` was obtained: ``method``, ``log_z``, the +-3
+        standard-error interval ``lower``/``upper``, the reverse-AIS bound
+        ``reverse`` (None unless computed), ``n_chains``, ``n_betas`` and
+        ``seconds`` (only after log Z was computed).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
