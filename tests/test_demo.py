@@ -1,0 +1,95 @@
+"""python -m skebm: the data protocol, the options and the output."""
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from skebm.__main__ import build_parser, main, nudge, nudged_digits
+
+
+def test_nudge_shifts_by_one_pixel_with_zeros_shifted_in():
+    image = np.arange(1, 10, dtype=float).reshape(1, 3, 3)
+    down, up, right, left = nudge(image)[1:]  # one image each
+    np.testing.assert_array_equal(down, [[0, 0, 0], [1, 2, 3], [4, 5, 6]])
+    np.testing.assert_array_equal(up, [[4, 5, 6], [7, 8, 9], [0, 0, 0]])
+    np.testing.assert_array_equal(right, [[0, 1, 2], [0, 4, 5], [0, 7, 8]])
+    np.testing.assert_array_equal(left, [[2, 3, 0], [5, 6, 0], [8, 9, 0]])
+    np.testing.assert_array_equal(nudge(image)[0], image[0])
+
+
+def test_nudged_digits_are_five_scaled_copies():
+    X, y = nudged_digits()
+    digits = load_digits()
+    n = len(digits.target)
+    assert X.shape == (5 * n, 64) and y.shape == (5 * n,)
+    np.testing.assert_array_equal(y[:n], digits.target)
+    np.testing.assert_array_equal(y[n:2 * n], digits.target)
+    assert X.min() == 0.0 and X.max() < 1.0
+    # scaling is per column and monotone: the unshifted block keeps its order
+    raw = digits.data
+    column = 36  # a central pixel, never constant
+    order = np.argsort(raw[:, column], kind="stable")
+    assert np.all(np.diff(X[:n, column][order]) >= 0)
+
+
+def run_demo(capsys, *args):
+    assert main(["--n-iter", "1", "--n-components", "16", *args]) == 0
+    return capsys.readouterr().out
+
+
+def accuracies(out):
+    return [float(a) for a in re.findall(r"accuracy (\d\.\d+)", out)]
+
+
+def test_demo_prints_both_accuracies_a_report_and_saves_the_filters(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "filters.png"
+    out = run_demo(capsys, "--output", str(path))
+    raw_accuracy, rbm_accuracy = accuracies(out)
+    # ten classes: chance is 0.1; both models learn far more than that
+    assert raw_accuracy > 0.7 and rbm_accuracy > 0.5
+    assert "precision" in out and "macro avg" in out
+    assert f"Learned filters saved to {path}" in out
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_demo_without_matplotlib_says_how_to_get_the_picture(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    path = tmp_path / "filters.png"
+    out = run_demo(capsys, "--output", str(path))
+    assert 'pip install "skebm[plot]"' in out
+    assert not path.exists()
+
+
+def test_no_plot_and_verbose(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = run_demo(capsys, "--no-plot", "--verbose")
+    assert "skipped (--no-plot)" in out
+    assert "[BernoulliRBM] epoch 1/1" in out
+    assert not list(tmp_path.iterdir())
+
+
+def test_help_lists_the_options():
+    help_text = build_parser().format_help()
+    for option in ("--n-iter", "--n-components", "--learning-rate", "--device",
+                   "--output", "--no-plot", "--verbose", "--random-state"):
+        assert option in help_text
+
+
+def test_python_dash_m_help_runs():
+    result = subprocess.run(
+        [sys.executable, "-m", "skebm", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0
+    assert "usage: python -m skebm" in result.stdout
+
+
+def test_bad_option_is_rejected(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--n-iter", "ten"])
+    assert exit_info.value.code == 2
+    assert "invalid int value" in capsys.readouterr().err
