@@ -97,6 +97,14 @@ def build_parser():
         '"cuda" or "auto" (needs: pip install "skebm[torch]")',
     )
     parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=1,
+        help="threads of the linear-algebra library (default: 1: the 64-pixel "
+        "matrices are too small to gain from more, and extra threads slow a busy "
+        "machine down)",
+    )
+    parser.add_argument(
         "--random-state", type=int, default=0, help="seed of the RBM (default: 0)"
     )
     parser.add_argument(
@@ -139,7 +147,19 @@ def save_filters(rbm, path):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for name in ("n_components", "n_iter", "blas_threads"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be a positive integer")
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=args.blas_threads, user_api="blas"):
+        return run_demo(args)
+
+
+def run_demo(args):
+    """The demo itself, for parsed arguments ``args``; returns the exit status."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import classification_report
     from sklearn.model_selection import train_test_split

@@ -76,7 +76,7 @@ def test_no_plot_and_verbose(capsys, tmp_path, monkeypatch):
 def test_help_lists_the_options():
     help_text = build_parser().format_help()
     for option in ("--n-iter", "--n-components", "--learning-rate", "--device",
-                   "--output", "--no-plot", "--verbose", "--random-state"):
+                   "--output", "--no-plot", "--verbose", "--random-state", "--blas-threads"):
         assert option in help_text
 
 
@@ -93,3 +93,6 @@ def test_bad_option_is_rejected(capsys):
         main(["--n-iter", "ten"])
     assert exit_info.value.code == 2
     assert "invalid int value" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--n-components", "0"])
+    assert "--n-components must be a positive integer" in capsys.readouterr().err
