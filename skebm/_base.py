@@ -10,6 +10,7 @@ trains or where the arrays live.
 
 import hashlib
 import sys
+from contextlib import contextmanager
 import time
 import warnings
 from numbers import Integral, Real
@@ -175,13 +176,14 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             if stream:
                 return self._validate_dask(X, reset=reset)
             X = X.compute()
-        X = validate_data(
-            self,
-            X,
-            accept_sparse="csr",
-            dtype=(np.float64, np.float32),
-            reset=reset,
-        )
+        with _explain_strings(type(self).__name__):
+            X = validate_data(
+                self,
+                X,
+                accept_sparse="csr",
+                dtype=(np.float64, np.float32),
+                reset=reset,
+            )
         self._units.check_values(X)
         return X
 
@@ -348,6 +350,14 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             The updated model.
         """
         first_call = not hasattr(self, "components_")
+        # _fit_context skips this once fitted, but set_params may have run since
+        self._validate_params()
+        if not first_call and self.n_components != self.components_.shape[0]:
+            raise ValueError(
+                f"n_components={self.n_components} differs from the "
+                f"{self.components_.shape[0]} hidden units of the fitted model, "
+                "which partial_fit continues; call fit to start a new model."
+            )
         X = self._validate_X(X, reset=first_call, stream=True)
         device = resolve_device(self.device)
         snapshot = dict(self.__dict__)
@@ -653,7 +663,8 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             E[v | h].
         """
         check_is_fitted(self)
-        H = check_array(H, dtype=(np.float64, np.float32))
+        with _explain_strings(type(self).__name__):
+            H = check_array(H, dtype=(np.float64, np.float32), input_name="H")
         if H.shape[1] != self.n_components:
             raise ValueError(
                 f"H has {H.shape[1]} columns, but {type(self).__name__} has "
@@ -1045,6 +1056,21 @@ def _column_stats(X):
     mean = total / n_samples
     var = np.maximum(total_sq / n_samples - mean**2, 0.0)
     return {"mean": mean, "var": var, "n_samples": n_samples}
+
+
+@contextmanager
+def _explain_strings(name):
+    """Turn NumPy's "could not convert string to float" into a message with a fix."""
+    try:
+        yield
+    except ValueError as exc:
+        if "could not convert string" not in str(exc):
+            raise
+        raise ValueError(
+            f"{name} needs numbers, but the input holds strings ({exc}). Encode "
+            "categories first (e.g. with sklearn.preprocessing.OneHotEncoder) or "
+            "convert numeric text with X.astype(float)."
+        ) from exc
 
 
 def _is_dask_array(X):
