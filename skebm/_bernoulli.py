@@ -174,7 +174,7 @@ class BernoulliRBM(BaseRBM):
         ``seconds`` (only after log Z was computed).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     See Also

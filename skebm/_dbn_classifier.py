@@ -90,7 +90,7 @@ weight_decay : one value or a tuple with one value per layer
         Best validation accuracy; its weights are the fitted ones.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     See Also

@@ -258,7 +258,7 @@ class GaussianBernoulliRBM(BaseRBM):
         The generator used by ``gibbs`` and ``sample``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     See Also
