@@ -340,13 +340,13 @@ def ais_log_partition(
         log_w_reverse, _ = annealer.anneal(v, betas[::-1])
         # mean exp(log_w_reverse) estimates Z_base / Z; by Jensen's inequality the
         # log of it is too small on average, so this log Z is too large on average
-        reverse_log_z = log_z_base - log_mean_exp_interval(log_w_reverse)[0]
+        reverse_log_z = float(log_z_base - log_mean_exp_interval(log_w_reverse)[0])
 
     return LogPartitionEstimate(
         method="ais",
-        log_z=log_z_base + log_ratio,
-        lower=log_z_base + lower,
-        upper=log_z_base + upper,
+        log_z=float(log_z_base + log_ratio),
+        lower=float(log_z_base + lower),
+        upper=float(log_z_base + upper),
         reverse=reverse_log_z,
         n_chains=int(n_chains),
         n_betas=int(n_betas),
