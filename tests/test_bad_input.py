@@ -116,7 +116,9 @@ def assert_same(actual, expected, where="model"):
         assert actual == expected, where
 
 
-def assert_rejected_without_change(model, call, match, exceptions=(ValueError, TypeError)):
+def assert_rejected_without_change(
+    model, call, match, exceptions=(ValueError, TypeError)
+):
     before = state_of(vars(model))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -162,7 +164,10 @@ BAD_X = {
     "none": (lambda X: None, "Expected 2D|None"),
     "complex": (lambda X: X.astype(complex), "Complex data not supported"),
     "ragged": (lambda X: [list(X[0]), list(X[1][:-1])], "inhomogeneous"),
-    "wrong_n_features": (lambda X: X[:, :-1], f"has {N_FEATURES - 1} features.*expecting {N_FEATURES}"),
+    "wrong_n_features": (
+        lambda X: X[:, :-1],
+        f"has {N_FEATURES - 1} features.*expecting {N_FEATURES}",
+    ),
 }
 
 
@@ -176,7 +181,9 @@ def x_cases():
             for case in BAD_X:
                 if case == "wrong_n_features" and method == "fit":
                     continue  # fit may learn a new width
-                yield pytest.param(cls, method, case, id=f"{cls.__name__}-{method}-{case}")
+                yield pytest.param(
+                    cls, method, case, id=f"{cls.__name__}-{method}-{case}"
+                )
 
 
 def _call(model, method, X):
@@ -291,14 +298,16 @@ def test_invalid_parameter_rejected_by_partial_fit_of_fitted_model(cls, name, va
         pytest.param(
             c,
             id=c.__name__,
-            marks=[
-                pytest.mark.xfail(
-                    strict=True,
-                    reason="partial_fit continues the fitted layers silently",
-                )
-            ]
-            if c.__name__ in PARTIAL_FIT_SKIPS_VALIDATION
-            else [],
+            marks=(
+                [
+                    pytest.mark.xfail(
+                        strict=True,
+                        reason="partial_fit continues the fitted layers silently",
+                    )
+                ]
+                if c.__name__ in PARTIAL_FIT_SKIPS_VALIDATION
+                else []
+            ),
         )
         for c in ESTIMATORS
         if hasattr(c, "partial_fit")
@@ -307,7 +316,9 @@ def test_invalid_parameter_rejected_by_partial_fit_of_fitted_model(cls, name, va
 def test_partial_fit_refuses_a_changed_architecture(cls):
     X, _ = good_data()
     model = fitted(cls)
-    name = "n_components" if "n_components" in model.get_params() else "hidden_layer_sizes"
+    name = (
+        "n_components" if "n_components" in model.get_params() else "hidden_layer_sizes"
+    )
     bigger = 4 if name == "n_components" else (4, 2)
     model.set_params(**{name: bigger})
     assert_rejected_without_change(model, lambda: model.partial_fit(X), "fit")
@@ -356,13 +367,23 @@ def method_cases():
         name = cls.__name__
         if hasattr(cls, "inverse_transform"):
             for case in BAD_H:
-                yield pytest.param(cls, "inverse_transform", case, id=f"{name}-inverse_transform-{case}")
+                yield pytest.param(
+                    cls,
+                    "inverse_transform",
+                    case,
+                    id=f"{name}-inverse_transform-{case}",
+                )
         if hasattr(cls, "sample"):
             for case in BAD_SAMPLE_ARGS:
                 yield pytest.param(cls, "sample", case, id=f"{name}-sample-{case}")
         if hasattr(cls, "estimate_log_partition"):
             for case in ("method='bogus'", "method=3"):
-                yield pytest.param(cls, "estimate_log_partition", case, id=f"{name}-log_partition-{case}")
+                yield pytest.param(
+                    cls,
+                    "estimate_log_partition",
+                    case,
+                    id=f"{name}-log_partition-{case}",
+                )
         if needs_y(cls):
             for case in BAD_Y:
                 yield pytest.param(cls, "fit_y", case, id=f"{name}-fit-y-{case}")
@@ -374,7 +395,8 @@ def test_bad_arguments(cls, method, case):
     model = fitted(cls)
     if method == "inverse_transform":
         build, match = BAD_H[case]
-        call = lambda: model.inverse_transform(build(_inverse_width(model)))  # noqa: E731
+        H = build(_inverse_width(model))
+        call = lambda: model.inverse_transform(H)  # noqa: E731
     elif method == "sample":
         kwargs, match = BAD_SAMPLE_ARGS[case]
         call = lambda: model.sample(**kwargs)  # noqa: E731
@@ -390,7 +412,11 @@ def test_bad_arguments(cls, method, case):
 
 def unfitted_cases():
     for cls in ESTIMATORS:
-        for method in X_METHODS + ["inverse_transform", "sample", "estimate_log_partition"]:
+        for method in X_METHODS + [
+            "inverse_transform",
+            "sample",
+            "estimate_log_partition",
+        ]:
             if method not in ("fit", "partial_fit") and hasattr(cls, method):
                 yield pytest.param(cls, method, id=f"{cls.__name__}-{method}")
 

@@ -23,11 +23,7 @@ RBM_CLASSES = [
     for name in skebm.__all__
     if issubclass(getattr(skebm, name), BaseRBM)
 ]
-STACK_CLASSES = [
-    getattr(skebm, name)
-    for name in skebm.__all__
-    if name == "DBN"
-]
+STACK_CLASSES = [getattr(skebm, name) for name in skebm.__all__ if name == "DBN"]
 DTYPES = [np.float32, np.float64, np.int32, np.int64]
 SETTINGS = settings(
     max_examples=30,
@@ -67,7 +63,9 @@ def set_extreme_weights(model, scale, seed):
     rng = np.random.default_rng(seed)
     for name in ("components_", "intercept_hidden_", "intercept_visible_"):
         value = getattr(model, name)
-        setattr(model, name, rng.uniform(-scale, scale, value.shape).astype(value.dtype))
+        setattr(
+            model, name, rng.uniform(-scale, scale, value.shape).astype(value.dtype)
+        )
 
 
 @pytest.mark.parametrize("cls", RBM_CLASSES, ids=lambda c: c.__name__)
@@ -93,7 +91,10 @@ def test_inference_is_finite_on_extreme_data_and_weights(
         assert finite(model.free_energy(X))
         assert finite(model.score_samples(X))
         # a log-likelihood of a discrete model is at most 0
-        if model._units.discrete and np.isin(X.data if sp.issparse(X) else X, (0, 1)).all():
+        if (
+            model._units.discrete
+            and np.isin(X.data if sp.issparse(X) else X, (0, 1)).all()
+        ):
             assert np.all(model.score_samples(X) <= 1e-9)
         V = model.gibbs(X)
         assert finite(V) and V.shape == X.shape
@@ -120,7 +121,12 @@ def test_fit_on_extreme_data_is_finite_or_says_it_diverged(cls, X, seed):
             assert "learning_rate" in str(exc)
             assert not hasattr(model, "components_")  # nothing half-fitted
             return
-        for name in ("components_", "intercept_hidden_", "intercept_visible_", "h_samples_"):
+        for name in (
+            "components_",
+            "intercept_hidden_",
+            "intercept_visible_",
+            "h_samples_",
+        ):
             assert finite(getattr(model, name)), name
         assert finite(model.transform(X))
         assert finite(model.free_energy(X))
@@ -133,7 +139,9 @@ def test_fit_on_extreme_data_is_finite_or_says_it_diverged(cls, X, seed):
     weight_scale=st.sampled_from([1e-3, 1.0, 1e4]),
     seed=st.integers(0, 2**16),
 )
-def test_stack_inference_is_finite_on_extreme_data_and_weights(cls, X, weight_scale, seed):
+def test_stack_inference_is_finite_on_extreme_data_and_weights(
+    cls, X, weight_scale, seed
+):
     rng = np.random.default_rng(seed)
     X_fit = (rng.random((12, X.shape[1])) < 0.5).astype(np.float64)
     model = cls(hidden_layer_sizes=(3, 2), n_iter=1, random_state=seed).fit(X_fit)
@@ -168,4 +176,6 @@ def test_backend_sigmoid_and_softplus_do_not_overflow(x, dtype):
         # softplus(x) = max(x, 0) + log1p(exp(-|x|)), exactly representable here
         expected = max(x, 0.0) + np.log1p(np.exp(-abs(x)))
         assert soft == pytest.approx(expected, rel=1e-6, abs=1e-30)
-        assert log_sig == pytest.approx(-(max(-x, 0.0) + np.log1p(np.exp(-abs(x)))), rel=1e-6)
+        assert log_sig == pytest.approx(
+            -(max(-x, 0.0) + np.log1p(np.exp(-abs(x)))), rel=1e-6
+        )

@@ -176,7 +176,9 @@ def test_partial_fit_interrupt_keeps_state_from_before_the_call(X, device):
     # the chunk applied again gives what it would have without the interrupt
     model.interrupt_at_update = None
     model.partial_fit(X[60:])
-    reference = BernoulliRBM(device=device, **PARAMS).partial_fit(X[:60]).partial_fit(X[60:])
+    reference = (
+        BernoulliRBM(device=device, **PARAMS).partial_fit(X[:60]).partial_fit(X[60:])
+    )
     assert_same_state(fitted_state(model), fitted_state(reference))
 
 

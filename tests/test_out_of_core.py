@@ -38,7 +38,12 @@ def X_memmap(X, tmp_path):
 
 
 def assert_same_model(a, b):
-    for name in ("components_", "intercept_hidden_", "intercept_visible_", "h_samples_"):
+    for name in (
+        "components_",
+        "intercept_hidden_",
+        "intercept_visible_",
+        "h_samples_",
+    ):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
     for key in a._velocity:
         np.testing.assert_array_equal(a._velocity[key], b._velocity[key])
@@ -50,8 +55,8 @@ def assert_same_model(a, b):
 def test_partial_fit_over_memmap_chunks_equals_in_memory(X, X_memmap):
     on_disk, in_memory = BernoulliRBM(**PARAMS), BernoulliRBM(**PARAMS)
     for start in range(0, X.shape[0], 500):
-        on_disk.partial_fit(X_memmap[start : start + 500])
-        in_memory.partial_fit(np.array(X[start : start + 500]))
+        on_disk.partial_fit(X_memmap[start:start + 500])
+        in_memory.partial_fit(np.array(X[start:start + 500]))
     assert_same_model(on_disk, in_memory)
     assert on_disk.n_samples_seen_ == X.shape[0]
     assert on_disk.components_.dtype == np.float32
@@ -68,8 +73,8 @@ def test_partial_fit_over_dask_array_equals_in_memory(X):
     assert_same_model(streamed, in_memory)
     # and chunk after chunk
     for start in range(0, 2000, 1000):
-        streamed.partial_fit(X_dask[start : start + 1000])
-        in_memory.partial_fit(X[start : start + 1000])
+        streamed.partial_fit(X_dask[start:start + 1000])
+        in_memory.partial_fit(X[start:start + 1000])
     assert_same_model(streamed, in_memory)
 
 
@@ -78,7 +83,7 @@ def test_partial_fit_over_dask_blocks_one_at_a_time(X):
     streamed, in_memory = BernoulliRBM(**PARAMS), BernoulliRBM(**PARAMS)
     for block, start in zip(X_dask.blocks, range(0, 2000, 250)):
         streamed.partial_fit(block)
-        in_memory.partial_fit(X[start : start + 250])
+        in_memory.partial_fit(X[start:start + 250])
     assert_same_model(streamed, in_memory)
 
 
@@ -110,9 +115,11 @@ def test_fit_from_dask_streams_blocks(X):
 def test_fit_from_dask_does_not_materialise_it(tmp_path):
     rng = np.random.default_rng(1)
     path = tmp_path / "big.npy"
-    big = np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=(40_000, 50))
+    big = np.lib.format.open_memmap(
+        path, mode="w+", dtype=np.float64, shape=(40_000, 50)
+    )
     for start in range(0, 40_000, 5000):
-        big[start : start + 5000] = rng.random((5000, 50)) < 0.3
+        big[start:start + 5000] = rng.random((5000, 50)) < 0.3
     big.flush()
     del big
     X_dask = da.from_array(np.load(path, mmap_mode="r"), chunks=(2000, -1))
@@ -166,8 +173,7 @@ def test_dask_input_errors(X):
 
 
 def test_dask_is_not_imported_for_numpy_input():
-    code = textwrap.dedent(
-        """
+    code = textwrap.dedent("""
         import sys
         import numpy as np
         from skebm import BernoulliRBM
@@ -175,8 +181,7 @@ def test_dask_is_not_imported_for_numpy_input():
         model = BernoulliRBM(n_components=3, n_iter=2, random_state=0).fit(X)
         model.partial_fit(X).transform(X)
         assert "dask" not in sys.modules, "dask was imported"
-        """
-    )
+        """)
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
