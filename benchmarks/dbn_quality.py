@@ -16,6 +16,9 @@ regression, the gallery's settings), of Pipeline(DBN((256, 128)), logistic
 regression) and of DBNClassifier((256, 128)).
 
 Run: ``python benchmarks/dbn_quality.py [digits] [mnist]`` (both by default).
+On a machine whose cores are shared, set ``OMP_NUM_THREADS=1`` first: the
+mini-batch products are small, and BLAS threads waiting on busy cores make
+them tens of times slower.
 """
 
 import gzip
@@ -94,7 +97,11 @@ def models():
 
 
 def main(protocols):
+    path = os.path.join(HERE, "dbn_quality.json")
     results = {}
+    if os.path.exists(path):
+        with open(path) as handle:
+            results = json.load(handle)
     for protocol in protocols:
         X_train, X_test, y_train, y_test = {"digits": digits_split, "mnist": mnist_split}[protocol]()
         print(f"{protocol}: {X_train.shape[0]} train / {X_test.shape[0]} test rows, {X_train.shape[1]} features")
@@ -105,7 +112,6 @@ def main(protocols):
             seconds = time.perf_counter() - start
             results[f"{protocol}/{name}"] = {"accuracy": accuracy, "seconds": seconds}
             print(f"  {name:32s} accuracy {accuracy:.4f}  ({seconds:.1f}s)", flush=True)
-    path = os.path.join(HERE, "dbn_quality.json")
     with open(path, "w") as handle:
         json.dump(results, handle, indent=2)
     print(f"wrote {path}")
