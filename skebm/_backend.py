@@ -11,7 +11,7 @@ import importlib
 import math
 
 import numpy as np
-from scipy.special import expit
+import scipy.sparse as sp
 from scipy.special import logsumexp as _np_logsumexp
 
 TORCH_INSTALL_HINT = (
@@ -29,6 +29,15 @@ class NumpyBackend:
     def __init__(self, dtype=np.float64, seed=None):
         self.dtype = np.dtype(dtype)
         self.rng = np.random.default_rng(seed)
+        self._buffers = {}
+
+    def _scratch(self, name, shape, dtype):
+        """A work array reused across calls (allocated once per name and shape)."""
+        key = (name, tuple(shape), dtype)
+        buffer = self._buffers.get(key)
+        if buffer is None:
+            buffer = self._buffers[key] = np.empty(shape, dtype=dtype)
+        return buffer
 
     # --- moving data -----------------------------------------------------
     def asarray(self, x):
@@ -55,12 +64,38 @@ class NumpyBackend:
     def arange(self, n):
         return np.arange(n)
 
+    def gather_rows(self, X, rows, out):
+        """Copy rows ``rows`` of the host array X (dense or sparse) into ``out``."""
+        if sp.issparse(X):
+            out[...] = X[rows].toarray()
+        elif X.dtype == out.dtype:
+            np.take(X, rows, axis=0, out=out)
+        else:
+            out[...] = X[rows]
+        return out
+
     # --- element-wise math -------------------------------------------------
     def matmul(self, a, b, out=None):
         return np.matmul(a, b, out=out)
 
+    def addmm_(self, c, a, b, alpha=1.0):
+        """c += alpha * (a @ b), in place."""
+        product = self._scratch("product", c.shape, c.dtype)
+        np.matmul(a, b, out=product)
+        if alpha != 1.0:
+            product *= alpha
+        c += product
+        return c
+
     def sigmoid(self, x, out=None):
-        return expit(x, out=out)
+        # 1 / (1 + exp(-x)) with NumPy's vectorised exp: about twice as fast
+        # as scipy's expit in float32.  exp(-x) overflows to inf for very
+        # negative x, which gives the exact limit 0, so the warning is noise.
+        out = np.negative(x, out=out)
+        with np.errstate(over="ignore"):
+            np.exp(out, out=out)
+        out += 1.0
+        return np.reciprocal(out, out=out)
 
     def softplus(self, x, out=None):
         # log(1 + exp(x)) without overflow for large |x|
@@ -106,11 +141,18 @@ class NumpyBackend:
         return self.rng.standard_normal(shape, dtype=self.dtype)
 
     def bernoulli(self, p, out=None):
-        """Draw 0/1 with success probabilities ``p`` (in ``out`` if given)."""
-        u = self.rng.random(p.shape, dtype=self.dtype)
+        """Draw 0/1 with success probabilities ``p`` (in ``out`` if given).
+
+        One uniform draw for the whole array, into a reused buffer; ``out``
+        may be ``p`` itself.
+        """
+        u = self._scratch("uniform", p.shape, self.dtype)
+        self.rng.random(out=u, dtype=self.dtype)
+        hits = self._scratch("hits", p.shape, np.bool_)
+        np.less(u, p, out=hits)
         if out is None:
-            return (u < p).astype(self.dtype)
-        np.less(u, p, out=out, casting="unsafe")
+            return hits.astype(self.dtype)
+        np.copyto(out, hits)
         return out
 
     def permutation(self, n):
@@ -132,6 +174,28 @@ class TorchBackend:
         self.np_dtype = np.dtype(dtype)
         self.rng = torch.Generator(device=self.device)
         self.rng.manual_seed(int(seed) if seed is not None else 0)
+        self._buffers = {}
+
+    def _scratch(self, name, shape, dtype=None):
+        """A device work tensor reused across calls (one per name and shape)."""
+        key = (name, tuple(shape), dtype)
+        buffer = self._buffers.get(key)
+        if buffer is None:
+            buffer = self._buffers[key] = self.torch.empty(
+                shape, dtype=self.dtype if dtype is None else dtype, device=self.device
+            )
+        return buffer
+
+    def _staging(self, shape):
+        """A host array whose rows are copied to the device (pinned for CUDA)."""
+        key = ("staging", tuple(shape))
+        buffer = self._buffers.get(key)
+        if buffer is None:
+            buffer = self.torch.empty(
+                shape, dtype=self.dtype, pin_memory=self.device.type == "cuda"
+            )
+            self._buffers[key] = buffer
+        return buffer
 
     def asarray(self, x):
         torch = self.torch
@@ -142,6 +206,34 @@ class TorchBackend:
             # torch warns on read-only buffers; the copy is one batch at most
             x = np.array(x)
         return torch.as_tensor(x, dtype=self.dtype, device=self.device)
+
+    def free_memory(self):
+        """Free bytes on the device (CUDA), or a conservative 4 GiB elsewhere."""
+        if self.device.type == "cuda":
+            return int(self.torch.cuda.mem_get_info(self.device)[0])
+        return 2**32
+
+    def gather_rows(self, X, rows, out):
+        """Copy rows ``rows`` of X into the device tensor ``out``.
+
+        X is a device tensor (data kept resident: gathered on the device) or a
+        host array, dense or sparse (gathered on the host, then copied over:
+        on the CPU straight into ``out``'s memory).
+        """
+        torch = self.torch
+        if isinstance(X, torch.Tensor):
+            index = torch.as_tensor(rows, device=X.device)
+            return torch.index_select(X, 0, index, out=out)
+        host = out if self.device.type == "cpu" else self._staging(tuple(out.shape))
+        if sp.issparse(X):
+            host.copy_(torch.from_numpy(X[rows].toarray()))
+        elif X.dtype == self.np_dtype:
+            np.take(X, rows, axis=0, out=host.numpy())
+        else:
+            host.numpy()[...] = X[rows]
+        if host is not out:
+            out.copy_(host)
+        return out
 
     def to_numpy(self, x):
         if isinstance(x, self.torch.Tensor):
@@ -168,6 +260,10 @@ class TorchBackend:
 
     def matmul(self, a, b, out=None):
         return self.torch.matmul(a, b, out=out)
+
+    def addmm_(self, c, a, b, alpha=1.0):
+        """c += alpha * (a @ b), in place (one fused GEMM)."""
+        return c.addmm_(a, b, alpha=alpha)
 
     def sigmoid(self, x, out=None):
         return self.torch.sigmoid(x, out=out)
@@ -222,7 +318,16 @@ class TorchBackend:
         )
 
     def bernoulli(self, p, out=None):
-        return self.torch.bernoulli(p, generator=self.rng, out=out)
+        """Draw 0/1 with success probabilities ``p`` (in ``out``, which may be ``p``).
+
+        A uniform draw compared with ``p``: on the CPU several times faster
+        than ``torch.bernoulli``, and the same on every device.
+        """
+        u = self._scratch("uniform", tuple(p.shape))
+        u.uniform_(generator=self.rng)
+        if out is None:
+            return (u < p).to(self.dtype)
+        return self.torch.lt(u, p, out=out)
 
     def permutation(self, n):
         # drawn on the host so that index arrays can slice host data directly

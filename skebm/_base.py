@@ -9,6 +9,7 @@ trains or where the arrays live.
 """
 
 import hashlib
+import mmap
 import sys
 from contextlib import contextmanager
 import time
@@ -34,6 +35,7 @@ from sklearn.utils.validation import (
 )
 
 from ._backend import make_backend, resolve_device
+from ._units import VisibleUnits
 from ._partition import (
     DEFAULT_N_BETAS,
     DEFAULT_N_CHAINS,
@@ -51,6 +53,8 @@ _CHUNK_ROWS = 4096
 _FLIP_BLOCK = 2**22
 #: rows of the training (and validation) data monitored at the end of an epoch
 _MONITOR_ROWS = 1000
+#: rows converted to float64 at once for the feature statistics (about 3 MB)
+_STATS_ROWS = 512
 
 
 class DivergenceError(FloatingPointError):
@@ -285,29 +289,33 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         X = self._validate_X(X, reset=True, stream=True)
         device = resolve_device(self.device)
         seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, size=3)
-        X_train, X_val = self._split_validation(X, np.random.default_rng(seeds[0]))
+        X_train, train_rows, X_val = self._split_validation(
+            X, np.random.default_rng(seeds[0])
+        )
         bk = make_backend(device, X.dtype, seed=seeds[1])
 
         snapshot = dict(self.__dict__)
         training = False
         try:
-            stats = _column_stats(X_train)
+            stats = _column_stats(X_train, train_rows)
             np_params = self._initial_params(stats, X.dtype, np.random.default_rng(seeds[2]))
             params = self._device_params(bk, np_params)
             state = {
                 "velocity": {key: bk.zeros(value.shape) for key, value in params.items()},
-                "chains": self._initial_chains(bk, params, X_train),
+                "chains": self._initial_chains(bk, params, X_train, train_rows),
             }
             self.random_state_ = np.random.RandomState(seeds[2])
             # the rows behind feature_mean_/feature_var_, which partial_fit merges
-            self.n_samples_seen_ = X_train.shape[0]
+            self.n_samples_seen_ = stats["n_samples"]
             self.feature_mean_ = stats["mean"]
             self.feature_var_ = stats["var"]
             self.history_ = []
             self.n_iter_ = 0
             self._publish(bk, params, state)
             training = True
-            self._train_epochs(bk, params, state, X_train, X_val, self.n_iter)
+            self._train_epochs(
+                bk, params, state, X_train, X_val, self.n_iter, rows=train_rows
+            )
         except KeyboardInterrupt:
             # _train_epochs has rolled back to the last completed epoch; an
             # interrupt while setting up leaves the previous model.  Either
@@ -424,12 +432,18 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         params.update(self._units.initial_params(stats, self.n_components, rng))
         return {key: np.asarray(value, dtype=dtype) for key, value in params.items()}
 
-    def _initial_chains(self, bk, params, X):
-        """Persistent chains start from hidden samples driven by random data rows."""
+    def _initial_chains(self, bk, params, X, rows=None):
+        """Persistent chains start from hidden samples driven by random data rows.
+
+        ``rows`` (sorted indices) restricts the choice to those rows of X.
+        """
         n_chains = self.n_chains if self.n_chains is not None else self.batch_size
-        rows = bk.permutation(X.shape[0])[:n_chains]
-        rows = np.resize(rows, n_chains)  # repeat rows when the data is smaller
-        v = bk.asarray(self._dense_rows(X, np.sort(rows)))
+        n_rows = X.shape[0] if rows is None else len(rows)
+        picks = bk.permutation(n_rows)[:n_chains]
+        picks = np.resize(picks, n_chains)  # repeat rows when the data is smaller
+        if rows is not None:
+            picks = rows[picks]
+        v = bk.asarray(self._dense_rows(X, np.sort(picks)))
         return bk.bernoulli(self._units.mean_hidden(bk, params, v))
 
     def _merge_stats(self, stats):
@@ -447,13 +461,20 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.feature_var_ = m2 / total
 
     def _split_validation(self, X, rng):
+        """``(X_train, train_rows, X_val)``: the training rows and the held-out ones.
+
+        X is not copied: ``train_rows`` are the sorted indices of the training
+        rows of X (None: all of them), and ``X_val`` holds at most
+        ``_MONITOR_ROWS`` held-out rows, all that monitoring reads.  A dask
+        array is split lazily instead (``train_rows`` None).
+        """
         if self.validation_fraction is None:
             if self.early_stopping:
                 raise ValueError(
                     "early_stopping=True needs held-out data to monitor: set "
                     "validation_fraction, e.g. validation_fraction=0.1."
                 )
-            return X, None
+            return X, None, None
         n_samples = X.shape[0]
         n_val = max(1, int(round(self.validation_fraction * n_samples)))
         if n_val >= n_samples:
@@ -462,15 +483,20 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 f"rows out of {n_samples}; use a smaller fraction or more data."
             )
         order = rng.permutation(n_samples)
-        return X[np.sort(order[n_val:])], X[np.sort(order[:n_val])]
+        train_rows, val_rows = np.sort(order[n_val:]), np.sort(order[:n_val])
+        if _is_dask_array(X):
+            return X[train_rows], None, X[val_rows]
+        return X, train_rows, self._dense_rows(X, val_rows[:_MONITOR_ROWS])
 
-    def _train_epochs(self, bk, params, state, X_train, X_val, n_epochs):
+    def _train_epochs(self, bk, params, state, X_train, X_val, n_epochs, rows=None):
+        """The epochs of fit over X_train, or over its rows ``rows`` (sorted indices)."""
         rng = bk.rng if bk.name == "numpy" else np.random.default_rng(
             int(bk.permutation(2**20)[0])
         )
-        monitor_rows = np.sort(
-            rng.permutation(X_train.shape[0])[: min(X_train.shape[0], _MONITOR_ROWS)]
-        )
+        n_rows = X_train.shape[0] if rows is None else len(rows)
+        monitor_rows = np.sort(rng.permutation(n_rows)[: min(n_rows, _MONITOR_ROWS)])
+        if rows is not None:
+            monitor_rows = rows[monitor_rows]
         X_monitor = self._dense_rows(X_train, monitor_rows)
         if X_val is not None and X_val.shape[0] > _MONITOR_ROWS:
             X_val = X_val[:_MONITOR_ROWS]
@@ -478,7 +504,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         completed = [self._checkpoint()]
         try:
             self._run_epochs(
-                bk, params, state, X_resident, X_monitor, X_val, n_epochs, completed
+                bk, params, state, X_resident, X_monitor, X_val, n_epochs, completed, rows
             )
         except KeyboardInterrupt:
             # back to the last completed epoch, all state from one moment
@@ -491,7 +517,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return dict(self.__dict__, history_=list(self.history_))
 
     def _run_epochs(
-        self, bk, params, state, X_resident, X_monitor, X_val, n_epochs, completed
+        self, bk, params, state, X_resident, X_monitor, X_val, n_epochs, completed, rows
     ):
         """The epochs of fit; ``completed[0]`` keeps the last completed one's state."""
         best_gap, epochs_worse = np.inf, 0
@@ -500,7 +526,10 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             if _is_dask_array(X_resident):
                 self._train_blocks(bk, params, state, X_resident, shuffle=True)
             else:
-                order = bk.permutation(X_resident.shape[0])
+                n_rows = X_resident.shape[0] if rows is None else len(rows)
+                order = bk.permutation(n_rows)
+                if rows is not None:
+                    order = rows[order]
                 self._train_batches(bk, params, state, X_resident, order)
             self._check_finite(bk, params)
             self._publish(bk, params, state)
@@ -526,13 +555,26 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                     break
 
     def _resident(self, bk, X):
-        """Dense device copy of X when it is small enough, else X itself."""
+        """X as the training loop reads it: on the device where that pays.
+
+        The torch CPU backend shares the memory of an in-memory array (no
+        copy); an accelerator gets a copy when X takes at most a quarter of
+        its free memory (and 1 GiB), so that batches are gathered there.
+        Memory maps, sparse matrices, dask arrays and anything else stream
+        from the host one batch at a time.
+        """
         if (
-            bk.name == "torch"
-            and not sp.issparse(X)
-            and not _is_dask_array(X)
-            and X.nbytes <= 2**30
+            bk.name != "torch"
+            or not isinstance(X, np.ndarray)
+            or _is_memory_mapped(X)
+            or X.dtype != bk.np_dtype
         ):
+            return X
+        if bk.device.type == "cpu":
+            if X.flags.c_contiguous and X.flags.writeable:
+                return bk.torch.from_numpy(X)
+            return X
+        if X.nbytes <= min(2**30, bk.free_memory() // 4):
             return bk.asarray(X)
         return X
 
@@ -550,43 +592,106 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             self._train_batches(bk, params, state, block, order)
 
     def _train_batches(self, bk, params, state, X, order):
+        """One pass over the rows ``order`` of X, ``batch_size`` rows per update."""
         batch_size = self.batch_size
+        on_device = bk.name == "torch" and isinstance(X, bk.torch.Tensor)
+        if on_device:
+            order = bk.torch.as_tensor(order, device=X.device)  # one copy per pass
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
-            if bk.name == "torch" and isinstance(X, bk.torch.Tensor):
-                v_pos = X[bk.torch.as_tensor(rows, device=bk.device)]
-            else:
-                v_pos = bk.asarray(self._dense_rows(X, np.sort(rows)))
-            self._train_step(bk, params, state, v_pos, len(rows) / batch_size)
+            if not on_device:
+                rows = np.sort(rows)  # sequential reads from memory maps
+            buffers = self._step_buffers(bk, state, len(rows), X.shape[1])
+            bk.gather_rows(X, rows, out=buffers.data)
+            self._train_step(bk, params, state, buffers, len(rows) / batch_size)
 
-    def _train_step(self, bk, params, state, v_pos, step_scale):
-        """One CD-k / PCD-k update from the mini-batch ``v_pos``.
+    def _step_buffers(self, bk, state, n_rows, n_visible):
+        """The work arrays of an update from ``n_rows`` rows, made once per fit."""
+        cache = state.setdefault("buffers", {})
+        if n_rows not in cache:
+            n_hidden = self.n_components
+            pcd = self.method == "pcd"
+            n_neg = state["chains"].shape[0] if pcd else n_rows
+            cache[n_rows] = _StepBuffers(
+                bk, n_rows, n_neg, n_visible, n_hidden, hidden_sample=not pcd
+            )
+        return cache[n_rows]
+
+    def _train_step(self, bk, params, state, buffers, step_scale):
+        """One CD-k / PCD-k update from the mini-batch in ``buffers.data``.
 
         ``step_scale`` is the batch's share of a full batch, so that a short
         last batch moves the parameters in proportion to the data it holds.
+        Everything happens in the preallocated ``buffers``.
         """
         units = self._units
-        h_pos = units.mean_hidden(bk, params, v_pos)
-        h = state["chains"] if self.method == "pcd" else bk.bernoulli(h_pos)
-        for step in range(self.n_gibbs_steps):
-            v_neg = units.sample_visible(bk, params, h)
-            h_neg = units.mean_hidden(bk, params, v_neg)
-            if step + 1 < self.n_gibbs_steps or self.method == "pcd":
-                h = bk.bernoulli(h_neg)
+        n_steps = self.n_gibbs_steps
+        chain_v, chain_h = buffers.chain_visible, buffers.chain_hidden
         if self.method == "pcd":
-            state["chains"] = h
-        grads = units.gradients(bk, params, v_pos, h_pos, v_neg, h_neg)
-        if self.weight_decay:
-            grads["W"] -= self.weight_decay * params["W"]
-        lr = self.learning_rate
-        for key, grad in grads.items():
-            velocity = state["velocity"][key]
-            if self.momentum:
-                velocity *= self.momentum
-                velocity += grad * step_scale
+            chains = state["chains"]
+            for _ in range(n_steps - 1):
+                units.sample_visible_into(bk, params, chains, out=chain_v)
+                units.mean_hidden(bk, params, chain_v, out=chain_h)
+                bk.bernoulli(chain_h, out=chains)
+            units.sample_visible_into(bk, params, chains, out=chain_v)
+            # the chains' states do not depend on the batch, so one product
+            # gives P(h = 1 | v) of the data rows and of the chains together
+            units.mean_hidden(bk, params, buffers.visible, out=buffers.hidden)
+            bk.bernoulli(chain_h, out=chains)
+        else:
+            units.mean_hidden(bk, params, buffers.data, out=buffers.data_hidden)
+            h = bk.bernoulli(buffers.data_hidden, out=buffers.hidden_sample)
+            for step in range(n_steps):
+                units.sample_visible_into(bk, params, h, out=chain_v)
+                units.mean_hidden(bk, params, chain_v, out=chain_h)
+                if step + 1 < n_steps:
+                    bk.bernoulli(chain_h, out=h)
+        self._apply_update(bk, params, state, buffers, step_scale)
+
+    def _apply_update(self, bk, params, state, buffers, step_scale):
+        """Move the parameters along the gradient estimate held in ``buffers``.
+
+        The weight gradient, mean(h v~^T) over the data rows minus over the
+        chains, is one product of the stacked arrays, ``hidden`` with its rows
+        weighted +1/n_data and -1/n_chains, added straight into the weights
+        (or the velocity).  Unit types that define their own ``gradients``
+        (e.g. preconditioned ones) get the general update from it instead.
+        """
+        units = self._units
+        lr, momentum, decay = self.learning_rate, self.momentum, self.weight_decay
+        velocity = state["velocity"]
+        phases = (buffers.data, buffers.data_hidden, buffers.chain_visible, buffers.chain_hidden)
+        if type(units).gradients is VisibleUnits.gradients:
+            grads = units.visible_gradients(bk, params, *phases)
+            hidden = buffers.hidden
+            hidden *= buffers.row_weights
+            grads["b"] = hidden.sum(axis=0)
+            visible = units.scale_visible(bk, params, buffers.visible)
+            weights = params["W"]
+            if momentum:
+                weight_velocity = velocity["W"]
+                weight_velocity *= momentum
+                if decay:
+                    weight_velocity -= (step_scale * decay) * weights
+                bk.addmm_(weight_velocity, hidden.T, visible, alpha=step_scale)
+                weights += lr * weight_velocity
             else:
-                velocity[...] = grad * step_scale
-            params[key] += lr * velocity
+                if decay:
+                    weights *= 1.0 - lr * step_scale * decay
+                bk.addmm_(weights, hidden.T, visible, alpha=lr * step_scale)
+        else:
+            grads = units.gradients(bk, params, *phases)
+            if decay:
+                grads["W"] -= decay * params["W"]
+        for key, grad in grads.items():
+            if momentum:
+                key_velocity = velocity[key]
+                key_velocity *= momentum
+                key_velocity += grad * step_scale
+                params[key] += lr * key_velocity
+            else:
+                # no velocity to keep: it would be overwritten by the next step
+                params[key] += (lr * step_scale) * grad
         units.clip_params(bk, params)
 
     def _check_finite(self, bk, params):
@@ -1044,15 +1149,58 @@ def _pseudo_log_likelihood_rows(bk, params, v):
     return bk.concatenate(out)
 
 
-def _column_stats(X):
-    """Per-feature mean and variance, chunked so sparse or memmap X is not copied."""
-    n_samples = X.shape[0]
+class _StepBuffers:
+    """The work arrays of one training update, allocated once per fit.
+
+    ``visible`` stacks the mini-batch rows (``data``) over the chains' visible
+    states (``chain_visible``) and ``hidden`` their P(h = 1 | v), so that one
+    matrix product serves both phases and one more gives the whole weight
+    gradient; ``row_weights`` (+1/n_data, -1/n_chains) turn it into the
+    difference of the two means.
+    """
+
+    def __init__(self, bk, n_pos, n_neg, n_visible, n_hidden, hidden_sample):
+        self.visible = bk.empty((n_pos + n_neg, n_visible))
+        self.hidden = bk.empty((n_pos + n_neg, n_hidden))
+        self.data, self.chain_visible = self.visible[:n_pos], self.visible[n_pos:]
+        self.data_hidden, self.chain_hidden = self.hidden[:n_pos], self.hidden[n_pos:]
+        weights = np.concatenate([np.full(n_pos, 1.0 / n_pos), np.full(n_neg, -1.0 / n_neg)])
+        self.row_weights = bk.asarray(weights[:, None])
+        # CD's hidden sample of the data rows, which starts its chains
+        self.hidden_sample = bk.empty((n_pos, n_hidden)) if hidden_sample else None
+
+
+def _is_memory_mapped(X):
+    """Whether the memory of X belongs to a memory map (np.memmap or mmap)."""
+    while X is not None:
+        if isinstance(X, (np.memmap, mmap.mmap)):
+            return True
+        X = getattr(X, "base", None)
+    return False
+
+
+def _column_stats(X, rows=None):
+    """Per-feature mean and variance (float64) of X, or of its rows ``rows``.
+
+    A few hundred rows at a time, so that sparse, memory-mapped or dask X is
+    never copied whole.
+    """
     total = np.zeros(X.shape[1])
     total_sq = np.zeros(X.shape[1])
-    for block in _row_blocks(X):
-        block = block.astype(np.float64)
-        total += block.sum(axis=0)
-        total_sq += np.square(block).sum(axis=0)
+    if rows is None:
+        blocks = _row_blocks(X)
+    else:
+        blocks = (
+            BaseRBM._dense_rows(X, rows[start : start + _STATS_ROWS])
+            for start in range(0, len(rows), _STATS_ROWS)
+        )
+    n_samples = 0
+    for block in blocks:
+        for start in range(0, block.shape[0], _STATS_ROWS):
+            part = np.asarray(block[start : start + _STATS_ROWS], dtype=np.float64)
+            total += part.sum(axis=0)
+            total_sq += np.einsum("ij,ij->j", part, part)
+        n_samples += block.shape[0]
     mean = total / n_samples
     var = np.maximum(total_sq / n_samples - mean**2, 0.0)
     return {"mean": mean, "var": var, "n_samples": n_samples}

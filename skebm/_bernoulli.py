@@ -41,6 +41,12 @@ class BernoulliVisible(VisibleUnits):
     def sample_visible(self, bk, params, h):
         return bk.bernoulli(self.mean_visible(bk, params, h))
 
+    def sample_visible_into(self, bk, params, h, out):
+        # the activation, its sigmoid and the draw all reuse ``out``
+        x = self.visible_activation(bk, params, h, out=out)
+        bk.sigmoid(x, out=x)
+        return bk.bernoulli(x, out=x)
+
     def visible_energy(self, bk, params, v):
         return -bk.matmul(v, params["a"])
 

@@ -39,6 +39,15 @@ class VisibleUnits:
         """A draw from p(v | h)."""
         raise NotImplementedError
 
+    def sample_visible_into(self, bk, params, h, out):
+        """A draw from p(v | h) written into the preallocated ``out``; returns it.
+
+        The training loop calls this once per Gibbs step.  The default copies
+        :meth:`sample_visible`; a unit type overrides it to draw in place.
+        """
+        out[...] = self.sample_visible(bk, params, h)
+        return out
+
     def visible_energy(self, bk, params, v):
         """The hidden-independent part of E(v, h), one value per row."""
         raise NotImplementedError
@@ -80,9 +89,9 @@ class VisibleUnits:
         """P(h = 1 | v)."""
         return bk.sigmoid(self.hidden_activation(bk, params, v, out=out), out=out)
 
-    def visible_activation(self, bk, params, h):
+    def visible_activation(self, bk, params, h, out=None):
         """a + W^T h."""
-        x = bk.matmul(h, params["W"])
+        x = bk.matmul(h, params["W"], out=out)
         x += params["a"]
         return x
 
