@@ -18,6 +18,7 @@ Run from the repository root::
 
     python benchmarks/bench_throughput.py               # all rows, 5 rounds
     python benchmarks/bench_throughput.py --rounds 9 --batch-sizes 100 1000
+    python benchmarks/bench_throughput.py --threads 1   # single-threaded
 
 It prints a table and writes ``benchmarks/results/throughput-<time>.json``.
 """
@@ -201,7 +202,21 @@ def main():
     parser.add_argument("--methods", nargs="+", default=["pcd", "cd"])
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--output", default=None)
+    parser.add_argument(
+        "--threads", type=int, default=None,
+        help="limit BLAS, OpenMP and torch to this many threads (default: as they are)",
+    )
     args = parser.parse_args()
+    if args.threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads)
+        try:
+            import torch
+
+            torch.set_num_threads(args.threads)
+        except ImportError:
+            pass
 
     X = load_mnist()
     impls = ["skebm-numpy", "sklearn"]
