@@ -102,6 +102,7 @@ def large_part(X_train, X_test, n_iter, learning_rate):
             "fit_seconds": fit_seconds,
             "ais_seconds": ais_seconds,
         })
+        print(f"  done: {rows[-1]['model']}: AIS {rows[-1]['test']:.3f}", flush=True)
     return rows
 
 
