@@ -29,7 +29,9 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
     split stops improving and keeping the best weights seen.
 
     Rows labelled -1 (scikit-learn's mark for unlabelled samples, for integer
-    labels) take part in pretraining only: the model is semi-supervised.
+    labels) take part in pretraining only: the model is semi-supervised.  This
+    holds when the other labels name at least two classes; labels that are
+    -1 and one other value are an ordinary binary problem (e.g. -1 and 1).
 
     Parameters
     ----------
@@ -194,7 +196,8 @@ weight_decay : one value or a tuple with one value per layer
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,)
-            Class labels; -1 marks an unlabelled row (integer labels only).
+            Class labels; -1 marks an unlabelled row (integer labels only,
+            and only when the other labels name at least two classes).
 
         Returns
         -------
@@ -206,7 +209,7 @@ weight_decay : one value or a tuple with one value per layer
         )
         check_classification_targets(y)
         check_layer_sizes(self.hidden_layer_sizes)
-        labelled = y != -1 if y.dtype.kind in "iuf" else np.ones(y.shape[0], dtype=bool)
+        labelled = _labelled_rows(y)
         classes, y_index = np.unique(y[labelled], return_inverse=True)
         if classes.shape[0] < 2:
             raise ValueError(
@@ -383,6 +386,21 @@ weight_decay : one value or a tuple with one value per layer
         """
         log_proba = self._log_proba(X)
         return self.classes_[np.argmax(log_proba, axis=1)]
+
+
+def _labelled_rows(y):
+    """Rows whose label is not scikit-learn's unlabelled mark -1.
+
+    Semi-supervised learning needs labelled rows of two classes or more, so
+    when -1 stands beside a single other label, -1 is a class of a binary
+    problem (the common -1/+1 coding), not a mark.
+    """
+    if y.dtype.kind not in "iuf":
+        return np.ones(y.shape[0], dtype=bool)
+    labelled = y != -1
+    if np.unique(y[labelled]).shape[0] < 2:
+        return np.ones(y.shape[0], dtype=bool)
+    return labelled
 
 
 def _pretrained_layers(dbn):

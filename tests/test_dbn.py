@@ -302,6 +302,17 @@ def test_unlabelled_rows_only_pretrain(digits_split):
         clf.fit(X_train, np.full(len(X_train), -1))
 
 
+def test_minus_one_beside_a_single_label_is_a_class(digits_split):
+    # -1/+1 coding of a binary problem: -1 cannot mark unlabelled rows here,
+    # since the other labels would leave a single class to learn
+    X_train, X_test, y_train, y_test = digits_split
+    binary = np.where(y_train < 5, -1, 1)
+    clf = DBNClassifier(hidden_layer_sizes=(32,), n_iter=2, random_state=0)
+    clf.fit(X_train, binary)
+    np.testing.assert_array_equal(clf.classes_, [-1, 1])
+    assert clf.score(X_test, np.where(y_test < 5, -1, 1)) > 0.8
+
+
 def test_classifier_on_torch_matches_its_own_quality(digits_split):
     pytest.importorskip("torch")
     X_train, X_test, y_train, y_test = digits_split
@@ -314,22 +325,12 @@ def test_classifier_on_torch_matches_its_own_quality(digits_split):
 # ----------------------------------------------------------------------------
 # scikit-learn's common checks
 # ----------------------------------------------------------------------------
-def expected_failed_checks(estimator):
-    if isinstance(estimator, DBNClassifier):
-        # -1 marks unlabelled rows (as for sklearn's own semi-supervised
-        # estimators, which this check exempts by name), so labels [-1, 1] are
-        # one class plus unlabelled rows, not two classes
-        return {"check_classifiers_classes": "-1 marks unlabelled rows"}
-    return {}
-
-
 @parametrize_with_checks(
     [
         DBN(hidden_layer_sizes=(6, 4), n_iter=2, random_state=0),
         DBNClassifier(hidden_layer_sizes=(8, 6), n_iter=2, fine_tune_n_iter=30,
                       random_state=0),  # fmt: skip
     ],
-    expected_failed_checks=expected_failed_checks,
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
