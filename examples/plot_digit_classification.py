@@ -46,7 +46,7 @@ OUTPUT.mkdir(parents=True, exist_ok=True)
 # -------------------------------
 digits = load_digits()
 images = digits.images
-shifts = [(1, 0), (-1, 0), (0, 1), (0, -1)]
+shifts = [(-1, 0), (0, -1), (0, 1), (1, 0)]  # up, left, right, down
 nudged = [ndimage.shift(images, (0, dy, dx), order=0, cval=0.0) for dy, dx in shifts]
 X = np.concatenate([images] + nudged).reshape(-1, 64)
 y = np.concatenate([digits.target] * 5)

@@ -13,7 +13,7 @@ from skebm.__main__ import build_parser, main, nudge, nudged_digits
 
 def test_nudge_shifts_by_one_pixel_with_zeros_shifted_in():
     image = np.arange(1, 10, dtype=float).reshape(1, 3, 3)
-    down, up, right, left = nudge(image)[1:]  # one image each
+    up, left, right, down = nudge(image)[1:]  # one image each
     np.testing.assert_array_equal(down, [[0, 0, 0], [1, 2, 3], [4, 5, 6]])
     np.testing.assert_array_equal(up, [[4, 5, 6], [7, 8, 9], [0, 0, 0]])
     np.testing.assert_array_equal(right, [[0, 1, 2], [0, 4, 5], [0, 7, 8]])
