@@ -13,6 +13,9 @@ from ._units import VisibleUnits
 #: its squared mean (or exactly zero): below it the variance computed from
 #: sums of squares is rounding error
 CONSTANT_RELATIVE_VARIANCE = 1e-12
+#: a variance at most this small also counts as constant, whatever the mean:
+#: the precision 1 / s^2 of a smaller one overflows float32 arithmetic
+CONSTANT_ABSOLUTE_VARIANCE = 1e-30
 #: a learned variance s_i^2 stays within these factors of the (floored)
 #: training variance of feature i: 1/100 to 10 times it, so s_i between 1/10
 #: and ~3.2 times the feature's standard deviation
@@ -25,15 +28,17 @@ MAX_SCALED_WEIGHT = 1e4
 def floored_variance(var, mean):
     """Per-feature training variance, with constant features given a typical one.
 
-    A constant feature (variance zero, or at most ``CONSTANT_RELATIVE_VARIANCE``
-    times its squared mean) has no spread of its own to model, so it gets the
+    A constant feature (variance zero, at most ``CONSTANT_RELATIVE_VARIANCE``
+    times its squared mean, or at most ``CONSTANT_ABSOLUTE_VARIANCE``) has no spread of its own to model, so it gets the
     median variance of the non-constant features (1 if every feature is
     constant).  Every other feature keeps its own variance, however small or
     large, so features on different scales are modelled on their own scale.
     """
     var = np.nan_to_num(np.asarray(var, dtype=np.float64), nan=0.0, posinf=0.0)
     mean = np.nan_to_num(np.asarray(mean, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-    constant = var <= CONSTANT_RELATIVE_VARIANCE * np.square(mean)
+    constant = var <= np.maximum(
+        CONSTANT_RELATIVE_VARIANCE * np.square(mean), CONSTANT_ABSOLUTE_VARIANCE
+    )
     typical = np.median(var[~constant]) if np.any(~constant) else 1.0
     return np.where(constant, typical, var)
 
