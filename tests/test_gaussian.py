@@ -366,3 +366,11 @@ def test_torch_backend_agrees_with_numpy():
     X = StandardScaler().fit_transform(load_digits().data[:200, 20:30])
     fitted = GaussianBernoulliRBM(4, n_iter=2, learn_sigma=True, device="cpu", random_state=0).fit(X)
     assert isinstance(fitted.sigma_, np.ndarray) and np.all(np.isfinite(fitted.sigma_))
+
+
+def test_vanishing_variance_counts_as_constant_in_float32():
+    # a spread of ~1e-38 would make the precision 1 / s^2 overflow float32
+    X = np.array([[1.1754944e-38, 1.0], [0.0, 2.0]], dtype=np.float32)
+    rbm = GaussianBernoulliRBM(n_components=2, n_iter=2, random_state=0).fit(X)
+    assert all(np.all(np.isfinite(v)) for v in (rbm.components_, rbm.sigma_))
+    assert np.all(np.isfinite(rbm.transform(X)))
