@@ -85,7 +85,8 @@ class BernoulliRBM(BaseRBM):
     A drop-in replacement for :class:`sklearn.neural_network.BernoulliRBM`
     (same parameter names, defaults and fitted attributes) trained by
     persistent or plain contrastive divergence with momentum, weight decay and
-    reshuffling, and scored by the exact log-likelihood in nats.
+    reshuffling, and scored by its log-likelihood in nats: exact where the
+    smaller layer has at most 20 units, annealed importance sampling otherwise.
 
     The energy of a visible vector v and hidden vector h is
     ``E(v, h) = -a.v - b.h - h.W.v`` with ``W = components_``,
