@@ -47,7 +47,7 @@ weight_decay : one value or a tuple with one value per layer
         SGD step size of the fine-tuning.
     fine_tune_momentum : float, default=0.9
         Momentum of the fine-tuning.
-    fine_tune_n_iter : int, default=100
+    fine_tune_n_iter : int, default=200
         Most epochs of fine-tuning.
     fine_tune_batch_size : int, default=32
         Mini-batch rows of the fine-tuning.
@@ -60,8 +60,10 @@ weight_decay : one value or a tuple with one value per layer
         Share of the labelled rows held out for early stopping (stratified
         when every class has two rows or more). When it would leave a class
         without training rows (tiny data), nothing is held out.
-    n_iter_no_change : int, default=10
-        Epochs without improvement tolerated before stopping.
+    n_iter_no_change : int, default=30
+        Epochs without improvement tolerated before stopping. Validation
+        accuracy moves in steps of one row and plateaus for many epochs
+        while the loss still falls, so a short patience stops too early.
     device : str, default=None
         None computes with NumPy; a torch device string ("cpu", "cuda")
         pretrains and fine-tunes with torch there. Fitted attributes are NumPy
@@ -143,12 +145,12 @@ weight_decay : one value or a tuple with one value per layer
         weight_decay=0.0,
         fine_tune_learning_rate=0.1,
         fine_tune_momentum=0.9,
-        fine_tune_n_iter=100,
+        fine_tune_n_iter=200,
         fine_tune_batch_size=32,
         alpha=1e-4,
         early_stopping=True,
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change=30,
         device=None,
         random_state=None,
         verbose=0,
