@@ -6,7 +6,6 @@ import subprocess
 import sys
 import tracemalloc
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ from scipy.special import expit
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skebm import BernoulliRBM
+from quality_data import binary_mnist_split
 from skebm._backend import NumpyBackend, make_backend, resolve_device
 
 try:
@@ -26,7 +26,6 @@ needs_torch = pytest.mark.skipif(torch is None, reason="needs torch==2.13.0")
 needs_cuda = pytest.mark.skipif(
     torch is None or not torch.cuda.is_available(), reason="needs a CUDA GPU"
 )
-MNIST_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist_5k.csv.gz"
 
 
 def random_model(n_visible=12, n_hidden=7, dtype=np.float64, seed=0, device=None):
@@ -198,21 +197,9 @@ def test_torch_fast_step_equals_textbook_step(method):
         np.testing.assert_allclose(bk.to_numpy(params[key]), expected[key], atol=1e-12)
 
 
-def load_binary_mnist():
-    if not MNIST_CSV.exists():
-        pytest.skip(f"MNIST-5k copy not found at {MNIST_CSV}")
-    import pandas as pd
-    from sklearn.model_selection import train_test_split
-
-    data = pd.read_csv(MNIST_CSV, header=None).to_numpy()
-    X = (data[:, :784] / 255 > 0.5).astype(np.float64)
-    y = data[:, 784]
-    return train_test_split(X, y, test_size=1000, random_state=0, stratify=y)
-
-
 @needs_torch
 def test_torch_cpu_training_reaches_the_mnist_quality_bar():
-    X_train, X_test, _, _ = load_binary_mnist()
+    X_train, X_test, _, _ = binary_mnist_split()
     rbm = BernoulliRBM(
         n_components=20, learning_rate=0.05, batch_size=20, n_iter=30, random_state=0,
         device="cpu",

@@ -8,16 +8,15 @@ uses fewer betas to stay fast.
 """
 
 import itertools
-import os
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy.special import logsumexp
-from sklearn.model_selection import GridSearchCV, KFold, train_test_split
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.neural_network import BernoulliRBM as SklearnBernoulliRBM
 
 from skebm import BernoulliRBM, GaussianBernoulliRBM
+from quality_data import binary_mnist_split
 from skebm import _partition
 from skebm._backend import make_backend
 from skebm._partition import (
@@ -27,7 +26,6 @@ from skebm._partition import (
     log_mean_exp_interval,
 )
 
-MNIST = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "mnist_5k.csv.gz")
 
 
 def all_states(n):
@@ -67,17 +65,12 @@ def brute_force_pseudo_log_likelihood(rbm, X):
 @pytest.fixture(scope="module")
 def mnist_20():
     """The issue-2 model: 784 x 20, trained on 4000 binarised MNIST digits."""
-    if not os.path.exists(MNIST):
-        pytest.skip("MNIST-5k copy not found")
-    table = pd.read_csv(MNIST, header=None).to_numpy()
-    X = table[:, :784] / 255.0 > 0.5
-    y = table[:, 784]
-    X_train, X_test, _, _ = train_test_split(X, y, test_size=1000, random_state=0, stratify=y)
+    X_train, X_test, _, _ = binary_mnist_split()
     rbm = BernoulliRBM(
         n_components=20, learning_rate=0.05, batch_size=20, n_iter=30, random_state=0
     ).fit(X_train)
     exact = rbm.estimate_log_partition("exact")
-    return rbm, exact, X_test.astype(float)
+    return rbm, exact, X_test
 
 
 # --- the exact sum ---------------------------------------------------------------
