@@ -342,17 +342,32 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             The updated network.
         """
         first_call = not hasattr(self, "rbms_")
-        if first_call:
-            self._validate_params()
+        # sklearn validates only the first call; set_params may have changed
+        # them since, and a bad value must not reach the fitted layers
+        self._validate_params()
         X = self._validate_X(X, reset=first_call)
+        sizes = check_layer_sizes(self.hidden_layer_sizes)
         if first_call:
-            sizes = check_layer_sizes(self.hidden_layer_sizes)
             seeds = layer_seeds(self.random_state, len(sizes))
             rbms = build_rbms(self, seeds[1:])
         else:
             rbms = self.rbms_
+            fitted_sizes = tuple(rbm.n_components for rbm in rbms)
+            if tuple(sizes) != fitted_sizes or not isinstance(
+                rbms[0], rbm_class(self.visible_units)
+            ):
+                raise ValueError(
+                    f"hidden_layer_sizes={self.hidden_layer_sizes!r} and "
+                    f"visible_units={self.visible_units!r} differ from the fitted "
+                    f"layers {fitted_sizes}; partial_fit continues a fitted network, "
+                    "so call fit to train a new architecture."
+                )
         snapshots = [dict(rbm.__dict__) for rbm in rbms]
         try:
+            if not first_call:
+                # training parameters changed by set_params apply from now on
+                for rbm, params in zip(rbms, per_layer_values(self, len(sizes))):
+                    rbm.set_params(device=self.device, verbose=self.verbose, **params)
             inputs = X
             for layer, rbm in enumerate(rbms):
                 rbm.partial_fit(inputs)

@@ -239,7 +239,7 @@ def invalid_values(constraints):
 
 
 #: methods that fail to re-validate parameters changed by set_params after fitting
-PARTIAL_FIT_SKIPS_VALIDATION = {"DBN"}
+PARTIAL_FIT_SKIPS_VALIDATION = set()
 
 
 def param_cases(method):
