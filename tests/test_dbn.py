@@ -10,7 +10,6 @@ from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import Pipeline
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skebm import DBN, BernoulliRBM, DBNClassifier, GaussianBernoulliRBM
 
@@ -321,16 +320,4 @@ def test_classifier_on_torch_matches_its_own_quality(digits_split):
     assert all(isinstance(w, np.ndarray) for w in clf.coefs_)
     assert clf.score(X_test, y_test) > 0.9
 
-
-# ----------------------------------------------------------------------------
-# scikit-learn's common checks
-# ----------------------------------------------------------------------------
-@parametrize_with_checks(
-    [
-        DBN(hidden_layer_sizes=(6, 4), n_iter=2, random_state=0),
-        DBNClassifier(hidden_layer_sizes=(8, 6), n_iter=2, fine_tune_n_iter=30,
-                      random_state=0),  # fmt: skip
-    ],
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
+# scikit-learn's common checks run over every public estimator in test_common.py
