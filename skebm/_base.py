@@ -800,12 +800,8 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         bk = self._inference_backend(X.dtype, seed=self.random_state_.randint(2**31 - 1))
         params = self._device_params(bk)
         out = [
-            bk.to_numpy(
-                self._units.gibbs_step(
-                    bk, params, bk.asarray(self._dense_rows(X, slice(s, s + _CHUNK_ROWS)))
-                )[0]
-            )
-            for s in range(0, X.shape[0], _CHUNK_ROWS)
+            bk.to_numpy(self._units.gibbs_step(bk, params, bk.asarray(block))[0])
+            for block in _row_blocks(X)
         ]
         return np.concatenate(out, axis=0)
 
@@ -1227,13 +1223,13 @@ def _is_dask_array(X):
     return dask_array is not None and isinstance(X, dask_array.Array)
 
 
-def _row_blocks(X, block_order=None):
+def _row_blocks(X, block_order=None, rows_per_block=_CHUNK_ROWS):
     """Dense NumPy row blocks of X, one at a time, in order.
 
     A dask array yields its row blocks (in ``block_order`` if given), each
     computed only when it is needed and checked here, since the values of a
     lazy array are seen nowhere else; any other X yields slices of
-    ``_CHUNK_ROWS`` rows.
+    ``rows_per_block`` rows.
     """
     if _is_dask_array(X):
         if block_order is None:
@@ -1247,8 +1243,8 @@ def _row_blocks(X, block_order=None):
             )
             yield block.toarray() if sp.issparse(block) else block
         return
-    for start in range(0, X.shape[0], _CHUNK_ROWS):
-        yield BaseRBM._dense_rows(X, slice(start, start + _CHUNK_ROWS))
+    for start in range(0, X.shape[0], rows_per_block):
+        yield BaseRBM._dense_rows(X, slice(start, start + rows_per_block))
 
 
 def _format_record(name, record, n_epochs):

@@ -21,6 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._base import _row_blocks
 from ._bernoulli import BernoulliRBM
 from ._partition import binary_states
 
@@ -38,7 +39,8 @@ LAYER_PARAMS = (
 MAX_EXACT_BOUND_UNITS = 12
 #: Monte Carlo draws of the intermediate layers per row of ``score_samples``
 N_BOUND_SAMPLES = 100
-#: rows handled at once by the bound and the down-pass
+#: rows handled at once by the bound and the down-pass: fewer than elsewhere,
+#: since the bound holds N_BOUND_SAMPLES draws for every row of a chunk
 _CHUNK_ROWS = 1024
 
 
@@ -481,9 +483,8 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         bk = self._backend(self.random_state_.randint(2**31 - 1))
         params = top._device_params(bk)
         out = []
-        for start in range(0, X.shape[0], _CHUNK_ROWS):
-            block = bk.asarray(top._dense_rows(below_top, slice(start, start + _CHUNK_ROWS)))
-            h_top = bk.bernoulli(top._units.mean_hidden(bk, params, block))
+        for block in _row_blocks(below_top, rows_per_block=_CHUNK_ROWS):
+            h_top = bk.bernoulli(top._units.mean_hidden(bk, params, bk.asarray(block)))
             out.append(self._down_pass(bk, h_top, return_mean))
         return np.concatenate(out, axis=0).astype(X.dtype, copy=False)
 
@@ -590,8 +591,8 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 bk.asarray(uniform.random((N_BOUND_SAMPLES, size))) for size in sizes
             ]
         out = []
-        for start in range(0, X.shape[0], _CHUNK_ROWS):
-            v = bk.asarray(top._dense_rows(X, slice(start, start + _CHUNK_ROWS)))
+        for block in _row_blocks(X, rows_per_block=_CHUNK_ROWS):
+            v = bk.asarray(block)
             if exact:
                 out.append(self._exact_bound(bk, params, v, layer_states))
             else:

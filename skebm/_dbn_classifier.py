@@ -12,10 +12,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._backend import make_backend, resolve_device
+from ._base import _row_blocks
 from ._dbn import _LAYER_CONSTRAINTS, DBN, check_layer_sizes
-
-#: rows handled at once by predict_proba
-_CHUNK_ROWS = 4096
 
 
 class DBNClassifier(ClassifierMixin, BaseEstimator):
@@ -336,11 +334,10 @@ weight_decay : one value or a tuple with one value per layer
         bk = self.dbn_.rbms_[0]._inference_backend(X.dtype)
         weights = [bk.asarray(w) for w in self.coefs_]
         biases = [bk.asarray(b) for b in self.intercepts_]
-        out = []
-        for start in range(0, X.shape[0], _CHUNK_ROWS):
-            block = X[start : start + _CHUNK_ROWS]
-            block = block.toarray() if sp.issparse(block) else block
-            out.append(bk.to_numpy(_forward(bk, weights, biases, bk.asarray(block))[-1]))
+        out = [
+            bk.to_numpy(_forward(bk, weights, biases, bk.asarray(block))[-1])
+            for block in _row_blocks(X)
+        ]
         return np.concatenate(out, axis=0)
 
     def predict_log_proba(self, X):
