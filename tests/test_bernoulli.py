@@ -1,36 +1,18 @@
 """BernoulliRBM against exact answers from enumerating every state of tiny models."""
 
-import itertools
-
 import numpy as np
 import pytest
 from scipy.special import expit, logsumexp
 from scipy.stats import chisquare
 
 from skebm import BernoulliRBM
-
-
-def all_states(n):
-    return np.array(list(itertools.product([0.0, 1.0], repeat=n)))
+import tiny_models
+from tiny_models import all_states, joint_log_weights
 
 
 def make_model(n_visible, n_hidden, scale=1.0, seed=0):
-    """A fitted-looking BernoulliRBM with random parameters of a chosen size."""
-    rng = np.random.default_rng(seed)
-    rbm = BernoulliRBM(n_components=n_hidden, n_iter=0, random_state=seed)
-    rbm.fit(rng.integers(0, 2, size=(5, n_visible)).astype(float))
-    rbm.components_ = rng.normal(0, scale, size=(n_hidden, n_visible))
-    rbm.intercept_visible_ = rng.normal(0, scale, size=n_visible)
-    rbm.intercept_hidden_ = rng.normal(0, scale, size=n_hidden)
-    return rbm
-
-
-def joint_log_weights(rbm):
-    """-E(v, h) for every (v, h), as a (2^n_visible, 2^n_hidden) table."""
-    W, a, b = rbm.components_, rbm.intercept_visible_, rbm.intercept_hidden_
-    V = all_states(W.shape[1])
-    H = all_states(W.shape[0])
-    return V @ a[:, None] + (H @ b)[None, :] + V @ W.T @ H.T, V, H
+    """The tiny models of this module: parameters drawn after 5 random rows."""
+    return tiny_models.make_model(n_visible, n_hidden, scale=scale, seed=seed, n_rows=5)
 
 
 @pytest.mark.parametrize("n_visible, n_hidden", [(4, 3), (3, 5)])

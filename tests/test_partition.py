@@ -7,8 +7,6 @@ AIS settings (14,500 betas) is measured by benchmarks/bench_ais.py; the suite
 uses fewer betas to stay fast.
 """
 
-import itertools
-
 import numpy as np
 import pytest
 from scipy.special import logsumexp
@@ -17,6 +15,7 @@ from sklearn.neural_network import BernoulliRBM as SklearnBernoulliRBM
 
 from skebm import BernoulliRBM, GaussianBernoulliRBM
 from quality_data import binary_mnist_split
+from tiny_models import all_states, joint_log_weights, make_model
 from skebm import _partition
 from skebm._backend import make_backend
 from skebm._partition import (
@@ -28,26 +27,9 @@ from skebm._partition import (
 
 
 
-def all_states(n):
-    return np.array(list(itertools.product([0.0, 1.0], repeat=n)))
-
-
-def make_model(n_visible, n_hidden, scale=1.0, seed=0):
-    """A fitted BernoulliRBM given random parameters of a chosen size."""
-    rng = np.random.default_rng(seed)
-    rbm = BernoulliRBM(n_components=n_hidden, n_iter=0, random_state=seed)
-    rbm.fit(rng.integers(0, 2, size=(20, n_visible)).astype(float))
-    rbm.components_ = rng.normal(0, scale, size=(n_hidden, n_visible))
-    rbm.intercept_visible_ = rng.normal(0, scale, size=n_visible)
-    rbm.intercept_hidden_ = rng.normal(0, scale, size=n_hidden)
-    return rbm
-
-
 def brute_force_log_z(rbm):
     """logsumexp of -E(v, h) over every joint state."""
-    W, a, b = rbm.components_, rbm.intercept_visible_, rbm.intercept_hidden_
-    V, H = all_states(W.shape[1]), all_states(W.shape[0])
-    return logsumexp(V @ a[:, None] + (H @ b)[None, :] + V @ W.T @ H.T)
+    return logsumexp(joint_log_weights(rbm)[0])
 
 
 def brute_force_pseudo_log_likelihood(rbm, X):
