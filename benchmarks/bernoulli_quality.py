@@ -16,15 +16,13 @@ import time
 import warnings
 
 import numpy as np
-from scipy.ndimage import convolve
-from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import BernoulliRBM as SklearnRBM
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import minmax_scale
 
 from skebm import BernoulliRBM
+from skebm.__main__ import nudged_digits
 
 
 def load_mnist_5k(path=None):
@@ -34,28 +32,6 @@ def load_mnist_5k(path=None):
         return mnist_data()
     data = np.loadtxt(path, delimiter=",")
     return data[:, :784], data[:, 784].astype(int)
-
-
-def nudged_digits():
-    """sklearn's digits plus copies shifted by one pixel up, down, left and right."""
-    X, y = load_digits(return_X_y=True)
-    shifts = [
-        [[0, 1, 0], [0, 0, 0], [0, 0, 0]],
-        [[0, 0, 0], [1, 0, 0], [0, 0, 0]],
-        [[0, 0, 0], [0, 0, 1], [0, 0, 0]],
-        [[0, 0, 0], [0, 0, 0], [0, 1, 0]],
-    ]
-    moved = [
-        np.apply_along_axis(
-            lambda x, w=w: convolve(x.reshape(8, 8), np.array(w), mode="constant").ravel(),
-            1,
-            X,
-        )
-        for w in shifts
-    ]
-    X = np.concatenate([X] + moved)
-    y = np.concatenate([y] * 5)
-    return minmax_scale(X, feature_range=(0, 1)), y
 
 
 def as_skebm(sklearn_rbm):

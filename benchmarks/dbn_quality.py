@@ -28,41 +28,19 @@ import sys
 import time
 
 import numpy as np
-from scipy.ndimage import convolve
-from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
 from skebm import DBN, BernoulliRBM, DBNClassifier
+from skebm.__main__ import nudged_digits
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MNIST_PATH = os.path.join(HERE, "..", "..", "shared", "data", "mnist_5k.csv.gz")
 
 
-def nudge_dataset(X, y):
-    """The 8x8 images shifted by one pixel left, right, up and down, plus the originals."""
-    shifts = [
-        [[0, 1, 0], [0, 0, 0], [0, 0, 0]],
-        [[0, 0, 0], [1, 0, 0], [0, 0, 0]],
-        [[0, 0, 0], [0, 0, 1], [0, 0, 0]],
-        [[0, 0, 0], [0, 0, 0], [0, 1, 0]],
-    ]
-    shifted = [
-        np.apply_along_axis(
-            lambda row, w=np.array(w): convolve(row.reshape((8, 8)), mode="constant", weights=w).ravel(),
-            1,
-            X,
-        )
-        for w in shifts
-    ]
-    return np.concatenate([X] + shifted), np.concatenate([y] * 5)
-
-
 def digits_split():
-    X, y = load_digits(return_X_y=True)
-    X, y = nudge_dataset(np.asarray(X, dtype=np.float64), y)
-    X = (X - X.min(axis=0)) / (X.max(axis=0) - X.min(axis=0) + 1e-4)
+    X, y = nudged_digits()
     return train_test_split(X, y, test_size=0.2, random_state=0)
 
 
