@@ -7,8 +7,10 @@ nothing beyond NumPy/SciPy; :class:`TorchBackend` runs the same code on any
 torch device.  torch is imported lazily, only when a torch device is asked for.
 """
 
+import contextlib
 import importlib
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
@@ -26,10 +28,67 @@ class NumpyBackend:
     name = "numpy"
     device = None
 
-    def __init__(self, dtype=np.float64, seed=None):
+    def __init__(self, dtype=np.float64, seed=None, n_threads=1):
         self.dtype = np.dtype(dtype)
         self.rng = np.random.default_rng(seed)
         self._buffers = {}
+        self.n_threads = n_threads
+        self._workers = None
+        self._pool = None
+
+    # --- row blocks in parallel -------------------------------------------
+    def map_blocks(self, n, func):
+        """Call ``func(worker, block)`` over ``n_threads`` contiguous slices of range(n).
+
+        Each worker is a backend with its own random stream and work arrays,
+        so the blocks run in parallel threads (NumPy and BLAS release the
+        GIL).  The split depends only on ``n`` and ``n_threads``, and block k
+        always draws from worker k's stream, so results are reproducible for
+        a given number of threads.  With one thread this is
+        ``func(self, slice(0, n))``: the same draws as without blocks.
+        """
+        if self.n_threads == 1:
+            func(self, slice(0, n))
+            return
+        if self._workers is None:
+            self._workers = [
+                NumpyBackend(self.dtype, seed=child) for child in self.rng.spawn(self.n_threads)
+            ]
+            self._pool = ThreadPoolExecutor(self.n_threads - 1)
+        edges = np.linspace(0, n, self.n_threads + 1).astype(int)
+        blocks = [slice(start, stop) for start, stop in zip(edges[:-1], edges[1:])]
+        futures = [
+            self._pool.submit(func, worker, block)
+            for worker, block in zip(self._workers[1:], blocks[1:])
+            if block.start < block.stop
+        ]
+        try:
+            if blocks[0].start < blocks[0].stop:
+                func(self._workers[0], blocks[0])
+        finally:
+            for future in futures:
+                future.result()
+
+    @contextlib.contextmanager
+    def threads(self):
+        """The scope of parallel ``map_blocks``: BLAS on one thread per block.
+
+        Nested BLAS threads would compete with the blocks for the same cores
+        (and spin while waiting), so BLAS is limited to one thread inside;
+        the thread pool is closed on exit.
+        """
+        if self.n_threads == 1:
+            yield self
+            return
+        from threadpoolctl import threadpool_limits
+
+        try:
+            with threadpool_limits(limits=1, user_api="blas"):
+                yield self
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+            self._workers = self._pool = None
 
     def _scratch(self, name, shape, dtype):
         """A work array reused across calls (allocated once per name and shape)."""
@@ -175,6 +234,14 @@ class TorchBackend:
         self.rng = torch.Generator(device=self.device)
         self.rng.manual_seed(int(seed) if seed is not None else 0)
         self._buffers = {}
+
+    def map_blocks(self, n, func):
+        """``func(self, slice(0, n))``: torch parallelises inside each operation."""
+        func(self, slice(0, n))
+
+    @contextlib.contextmanager
+    def threads(self):
+        yield self
 
     def _scratch(self, name, shape, dtype=None):
         """A device work tensor reused across calls (one per name and shape)."""
@@ -429,10 +496,14 @@ def available_devices():
     return names
 
 
-def make_backend(device, dtype, seed=None):
-    """A backend for an already resolved device (see :func:`resolve_device`)."""
+def make_backend(device, dtype, seed=None, n_threads=1):
+    """A backend for an already resolved device (see :func:`resolve_device`).
+
+    ``n_threads`` is the number of row blocks NumPy's ``map_blocks`` runs in
+    parallel; torch devices use torch's own threads.
+    """
     if device is None:
-        return NumpyBackend(dtype=dtype, seed=seed)
+        return NumpyBackend(dtype=dtype, seed=seed, n_threads=n_threads)
     if device.startswith("mps") and np.dtype(dtype) == np.float64:
         dtype = np.float32  # MPS has no float64
     return TorchBackend(device, dtype=dtype, seed=seed)

@@ -18,6 +18,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import effective_n_jobs
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -82,6 +83,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "device": [str, None],
+        "n_jobs": [Integral, None],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
         "log_partition_method": [StrOptions({"auto", "exact", "ais"})],
@@ -106,6 +108,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         n_iter_no_change=3,
         tol=0.0,
         device=None,
+        n_jobs=None,
         verbose=0,
         random_state=None,
         log_partition_method="auto",
@@ -126,6 +129,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.device = device
+        self.n_jobs = n_jobs
         self.verbose = verbose
         self.random_state = random_state
         self.log_partition_method = log_partition_method
@@ -221,6 +225,10 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         # whole rows per block: blocks are what training and inference fetch
         return X.rechunk({1: -1})
 
+    def _n_threads(self):
+        """Parallel row blocks of a NumPy training step (``n_jobs``, joblib's rules)."""
+        return max(1, effective_n_jobs(self.n_jobs))
+
     def _inference_backend(self, dtype, seed=None):
         """A backend for inference: the model's device, NumPy if it is gone.
 
@@ -292,7 +300,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         X_train, train_rows, X_val = self._split_validation(
             X, np.random.default_rng(seeds[0])
         )
-        bk = make_backend(device, X.dtype, seed=seeds[1])
+        bk = make_backend(device, X.dtype, seed=seeds[1], n_threads=self._n_threads())
 
         snapshot = dict(self.__dict__)
         training = False
@@ -380,7 +388,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 )
         seed = self.random_state_.randint(0, 2**31 - 1)
         dtype = X.dtype if first_call else self.components_.dtype
-        bk = make_backend(device, dtype, seed=seed)
+        bk = make_backend(device, dtype, seed=seed, n_threads=self._n_threads())
 
         try:
             stats = _column_stats(X)
@@ -407,10 +415,11 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                     "chains": bk.copy(self.h_samples_),
                 }
                 self._merge_stats(stats)
-            if _is_dask_array(X):
-                self._train_blocks(bk, params, state, X, shuffle=False)
-            else:
-                self._train_batches(bk, params, state, X, order=np.arange(X.shape[0]))
+            with bk.threads():
+                if _is_dask_array(X):
+                    self._train_blocks(bk, params, state, X, shuffle=False)
+                else:
+                    self._train_batches(bk, params, state, X, order=np.arange(X.shape[0]))
             self._check_finite(bk, params)
             self._publish(bk, params, state)
             self.n_samples_seen_ += X.shape[0]
@@ -503,9 +512,10 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         X_resident = self._resident(bk, X_train)
         completed = [self._checkpoint()]
         try:
-            self._run_epochs(
-                bk, params, state, X_resident, X_monitor, X_val, n_epochs, completed, rows
-            )
+            with bk.threads():
+                self._run_epochs(
+                    bk, params, state, X_resident, X_monitor, X_val, n_epochs, completed, rows
+                )
         except KeyboardInterrupt:
             # back to the last completed epoch, all state from one moment
             self.__dict__.clear()
@@ -622,30 +632,48 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
         ``step_scale`` is the batch's share of a full batch, so that a short
         last batch moves the parameters in proportion to the data it holds.
-        Everything happens in the preallocated ``buffers``.
+        Everything happens in the preallocated ``buffers``.  Chains are
+        independent of each other, and so are rows of the products, so each
+        phase runs over row blocks (``bk.map_blocks``: in parallel threads on
+        NumPy with ``n_jobs`` > 1).
         """
         units = self._units
         n_steps = self.n_gibbs_steps
         chain_v, chain_h = buffers.chain_visible, buffers.chain_hidden
         if self.method == "pcd":
             chains = state["chains"]
-            for _ in range(n_steps - 1):
-                units.sample_visible_into(bk, params, chains, out=chain_v)
-                units.mean_hidden(bk, params, chain_v, out=chain_h)
-                bk.bernoulli(chain_h, out=chains)
-            units.sample_visible_into(bk, params, chains, out=chain_v)
-            # the chains' states do not depend on the batch, so one product
-            # gives P(h = 1 | v) of the data rows and of the chains together
-            units.mean_hidden(bk, params, buffers.visible, out=buffers.hidden)
-            bk.bernoulli(chain_h, out=chains)
+            n_data = buffers.data.shape[0]
+
+            def advance_chains(wk, rows):
+                for _ in range(n_steps - 1):
+                    units.sample_visible_into(wk, params, chains[rows], out=chain_v[rows])
+                    units.mean_hidden(wk, params, chain_v[rows], out=chain_h[rows])
+                    wk.bernoulli(chain_h[rows], out=chains[rows])
+                units.sample_visible_into(wk, params, chains[rows], out=chain_v[rows])
+
+            def hidden_probabilities(wk, rows):
+                # the chains' states do not depend on the batch, so one product
+                # gives P(h = 1 | v) of the data rows and of the chains together
+                units.mean_hidden(wk, params, buffers.visible[rows], out=buffers.hidden[rows])
+                chain_rows = slice(max(rows.start - n_data, 0), rows.stop - n_data)
+                if chain_rows.start < chain_rows.stop:
+                    wk.bernoulli(chain_h[chain_rows], out=chains[chain_rows])
+
+            bk.map_blocks(chains.shape[0], advance_chains)
+            bk.map_blocks(buffers.visible.shape[0], hidden_probabilities)
         else:
-            units.mean_hidden(bk, params, buffers.data, out=buffers.data_hidden)
-            h = bk.bernoulli(buffers.data_hidden, out=buffers.hidden_sample)
-            for step in range(n_steps):
-                units.sample_visible_into(bk, params, h, out=chain_v)
-                units.mean_hidden(bk, params, chain_v, out=chain_h)
-                if step + 1 < n_steps:
-                    bk.bernoulli(chain_h, out=h)
+            data, data_h, h = buffers.data, buffers.data_hidden, buffers.hidden_sample
+
+            def run_chains(wk, rows):
+                units.mean_hidden(wk, params, data[rows], out=data_h[rows])
+                wk.bernoulli(data_h[rows], out=h[rows])
+                for step in range(n_steps):
+                    units.sample_visible_into(wk, params, h[rows], out=chain_v[rows])
+                    units.mean_hidden(wk, params, chain_v[rows], out=chain_h[rows])
+                    if step + 1 < n_steps:
+                        wk.bernoulli(chain_h[rows], out=h[rows])
+
+            bk.map_blocks(data.shape[0], run_chains)
         self._apply_update(bk, params, state, buffers, step_scale)
 
     def _apply_update(self, bk, params, state, buffers, step_scale):
@@ -663,22 +691,29 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         phases = (buffers.data, buffers.data_hidden, buffers.chain_visible, buffers.chain_hidden)
         if type(units).gradients is VisibleUnits.gradients:
             grads = units.visible_gradients(bk, params, *phases)
-            hidden = buffers.hidden
-            hidden *= buffers.row_weights
-            grads["b"] = hidden.sum(axis=0)
+            hidden, hidden_grad = buffers.hidden, bk.empty(params["b"].shape)
             visible = units.scale_visible(bk, params, buffers.visible)
-            weights = params["W"]
-            if momentum:
-                weight_velocity = velocity["W"]
-                weight_velocity *= momentum
-                if decay:
-                    weight_velocity -= (step_scale * decay) * weights
-                bk.addmm_(weight_velocity, hidden.T, visible, alpha=step_scale)
-                weights += lr * weight_velocity
-            else:
-                if decay:
-                    weights *= 1.0 - lr * step_scale * decay
-                bk.addmm_(weights, hidden.T, visible, alpha=lr * step_scale)
+
+            def update_weights(wk, cols):
+                # a block of hidden units: their rows of W and of its velocity
+                block = hidden[:, cols]
+                block *= buffers.row_weights
+                hidden_grad[cols] = block.sum(axis=0)
+                weights = params["W"][cols]
+                if momentum:
+                    weight_velocity = velocity["W"][cols]
+                    weight_velocity *= momentum
+                    if decay:
+                        weight_velocity -= (step_scale * decay) * weights
+                    wk.addmm_(weight_velocity, block.T, visible, alpha=step_scale)
+                    weights += lr * weight_velocity
+                else:
+                    if decay:
+                        weights *= 1.0 - lr * step_scale * decay
+                    wk.addmm_(weights, block.T, visible, alpha=lr * step_scale)
+
+            bk.map_blocks(hidden.shape[1], update_weights)
+            grads["b"] = hidden_grad
         else:
             grads = units.gradients(bk, params, *phases)
             if decay:

@@ -130,6 +130,16 @@ class BernoulliRBM(BaseRBM):
         None computes with NumPy; a torch device string ("cpu", "cuda",
         "cuda:1", "mps") computes with torch there; "auto" picks the best
         available one. Fitted attributes are NumPy arrays in every case.
+    n_jobs : int, default=None
+        Threads of a NumPy training step. None means 1 unless in a
+        :func:`joblib.parallel_config` context; -1 means all processors. With
+        more than one, each update runs over contiguous blocks of chains and
+        of hidden units in parallel, each block with its own random stream,
+        and BLAS is held to one thread meanwhile (its own threads would
+        compete for the same cores). Results are reproducible for a given
+        ``n_jobs`` and ``random_state``, but differ between values of
+        ``n_jobs``. With 1, BLAS alone decides how many threads a product
+        uses. Ignored on torch devices, which use torch's threads.
     verbose : int, default=0
         Print one line per epoch when positive.
     random_state : int, RandomState instance or None, default=None
