@@ -4,15 +4,22 @@ Everything is measured in one process, in interleaved rounds (every
 configuration once per round, then the next round), so that a change of machine
 load hits all rows alike; each figure is the median over the rounds.
 
+Rows: ``skebm-numpy`` (defaults: BLAS threads the products),
+``skebm-numpy-jobs`` (``n_jobs=-1``: row blocks in parallel threads, BLAS on
+one thread each), ``skebm-torch-cpu``, ``skebm-torch-cuda`` when present, and
+``sklearn``.
+
 What one row measures: samples per second of one pass over float32 MNIST-5k
 (pixels / 255) in mini-batches, PCD-1 or CD-1.  skebm runs ``partial_fit`` (one
 pass, no per-epoch monitoring), scikit-learn ``fit`` with ``n_iter=1`` (one
 pass, nothing else); scikit-learn has no CD, so its CD rows are empty.
 
 The ceiling: the float32 matrix products one update needs, timed alone
-(``numpy.matmul`` into preallocated arrays), for two arrangements: the five
+(``numpy.matmul`` into preallocated arrays), for three arrangements: the five
 separate products of the textbook step and skebm's merged ones (PCD: three,
-CD: four).  The faster one is the ceiling each row is divided by.
+CD: four), both threaded by BLAS, and the merged ones split in row blocks over
+one thread per core with BLAS on one thread (as ``n_jobs=-1`` runs them).  The
+fastest one is the ceiling each row is divided by.
 
 Run from the repository root::
 
@@ -40,6 +47,7 @@ import numpy as np
 from skebm import BernoulliRBM
 
 N_VISIBLE, N_HIDDEN = 784, 500
+ARRANGEMENTS = ("separate", "merged", "blocks")
 HERE = Path(__file__).resolve().parent
 
 
@@ -140,6 +148,38 @@ def gemm_seconds(method, batch, n_neg, arrangement, repeats):
             np.matmul(V[bottom], W.T, out=out_h[bottom])
             np.matmul(H.T, V, out=grad)
 
+    if arrangement == "blocks":  # the merged products, split in row blocks over threads
+        from concurrent.futures import ThreadPoolExecutor
+
+        from threadpoolctl import threadpool_limits
+
+        n_threads = os.cpu_count()
+        pool = ThreadPoolExecutor(n_threads - 1) if n_threads > 1 else None
+        edges = lambda n: np.linspace(0, n, n_threads + 1).astype(int)  # noqa: E731
+
+        def in_blocks(n, func):
+            cuts = edges(n)
+            futures = [pool.submit(func, slice(a, b)) for a, b in zip(cuts[1:-1], cuts[2:])]
+            func(slice(cuts[0], cuts[1]))
+            for future in futures:
+                future.result()
+
+        def products():
+            if method == "pcd":
+                in_blocks(n_neg, lambda r: np.matmul(H[bottom][r], W, out=out_v[r]))
+                in_blocks(batch + n_neg, lambda r: np.matmul(V[r], W.T, out=out_h[r]))
+            else:
+                in_blocks(batch, lambda r: np.matmul(V[top][r], W.T, out=out_h[top][r]))
+                in_blocks(n_neg, lambda r: np.matmul(H[bottom][r], W, out=out_v[r]))
+                in_blocks(n_neg, lambda r: np.matmul(V[bottom][r], W.T, out=out_h[bottom][r]))
+            in_blocks(N_HIDDEN, lambda c: np.matmul(H[:, c].T, V, out=grad[c]))
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return _best_time(products, batch, repeats)
+    return _best_time(products, batch, repeats)
+
+
+def _best_time(products, batch, repeats):
     n_calls = max(1, 2000 // batch)
     products()
     best = np.inf
@@ -166,10 +206,13 @@ def make_runner(impl, method, batch, X):
             return time.perf_counter() - start
 
         return run
-    device = {"skebm-numpy": None, "skebm-torch-cpu": "cpu", "skebm-torch-cuda": "cuda"}[impl]
+    device = {
+        "skebm-numpy": None, "skebm-numpy-jobs": None, "skebm-torch-cpu": "cpu",
+        "skebm-torch-cuda": "cuda",
+    }[impl]
     model = BernoulliRBM(
         n_components=N_HIDDEN, learning_rate=0.05, batch_size=batch, method=method,
-        device=device, random_state=0,
+        device=device, n_jobs=-1 if impl == "skebm-numpy-jobs" else None, random_state=0,
     )
     model.partial_fit(X[: 2 * batch])  # initialise (and warm up) outside the timing
 
@@ -219,14 +262,14 @@ def main():
             pass
 
     X = load_mnist()
-    impls = ["skebm-numpy", "sklearn"]
+    impls = ["skebm-numpy", "skebm-numpy-jobs", "sklearn"]
     if not args.no_torch:
         try:
             import torch
 
-            impls.insert(1, "skebm-torch-cpu")
+            impls.insert(2, "skebm-torch-cpu")
             if torch.cuda.is_available():
-                impls.insert(2, "skebm-torch-cuda")
+                impls.insert(3, "skebm-torch-cuda")
         except ImportError:
             pass
     info = machine_info()
@@ -242,7 +285,7 @@ def main():
         (method, batch, arrangement): []
         for method in args.methods
         for batch in args.batch_sizes
-        for arrangement in ("separate", "merged")
+        for arrangement in ARRANGEMENTS
     }
     times = {c: [] for c in configs}
     with warnings.catch_warnings():
@@ -261,7 +304,7 @@ def main():
     for impl, method, batch in configs:
         seconds = statistics.median(times[(impl, method, batch)])
         ceiling_s = min(
-            statistics.median(ceilings[(method, batch, a)]) for a in ("separate", "merged")
+            statistics.median(ceilings[(method, batch, a)]) for a in ARRANGEMENTS
         )
         sklearn_s = (
             statistics.median(times[("sklearn", "pcd", batch)])
@@ -302,7 +345,8 @@ def main():
             f"{row['samples_per_s']:10.0f} {row['ceiling_samples_per_s']:10.0f} "
             f"{row['fraction_of_ceiling']:8.0%} {vs:>10s} {mem:>8s}"
         )
-    print("ceiling = float32 GEMMs of one update alone (faster of: 5 separate / merged);")
+    print("ceiling = float32 GEMMs of one update alone, the fastest of: 5 separate products, the merged")
+    print("  ones (BLAS threads), the merged ones in row blocks over threads (one BLAS thread each);")
     print("peak MB = tracemalloc peak of one pass (NumPy and Python heap; torch tensors not traced)")
     for key, value in ceiling_rows.items():
         print(f"  GEMM-only {key:20s} {value['samples_per_s']:10.0f} samples/s")
