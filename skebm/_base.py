@@ -229,7 +229,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """Parallel row blocks of a NumPy training step (``n_jobs``, joblib's rules)."""
         return max(1, effective_n_jobs(self.n_jobs))
 
-    def _inference_backend(self, dtype, seed=None):
+    def _inference_backend(self, dtype, seed=None, n_threads=1):
         """A backend for inference: the model's device, NumPy if it is gone.
 
         A model fitted on a GPU and loaded where there is none still works:
@@ -245,7 +245,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 stacklevel=3,
             )
             device = None
-        return make_backend(device, dtype, seed=seed)
+        return make_backend(device, dtype, seed=seed, n_threads=n_threads)
 
     @staticmethod
     def _dense_rows(X, rows):
@@ -983,7 +983,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 n_chains=None, n_betas=None, seconds=time.perf_counter() - start,
             )
         else:
-            _, n_chains, n_betas, seed = settings
+            _, n_chains, n_betas, seed, _ = settings
             dtype = self.components_.dtype
             bk = self._inference_backend(dtype, seed=seed)
             params = self._device_params(bk)
@@ -995,7 +995,9 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             }
             estimate = ais_log_partition(
                 self._units,
-                lambda seed: self._inference_backend(dtype, seed=seed),
+                lambda seed: self._inference_backend(
+                    dtype, seed=seed, n_threads=self._n_threads()
+                ),
                 params,
                 base,
                 n_chains=n_chains,
@@ -1010,7 +1012,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return self.log_partition_
 
     def _log_partition_settings(self, method, n_chains, n_betas, random_state):
-        """Validated ("exact",) or ("ais", n_chains, n_betas, seed)."""
+        """Validated ("exact",) or ("ais", n_chains, n_betas, seed, n_threads)."""
         if method not in ("auto", "exact", "ais"):
             raise ValueError(
                 f"method must be 'auto', 'exact' or 'ais', got {method!r}."
@@ -1040,7 +1042,8 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             seed = int(random_state)
         else:
             seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
-        return ("ais", int(n_chains), int(n_betas), seed)
+        # blocks of chains draw from their own streams: n_jobs is a setting
+        return ("ais", int(n_chains), int(n_betas), seed, self._n_threads())
 
     def _base_rate_stats(self):
         """Training feature statistics for the AIS base model."""

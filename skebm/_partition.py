@@ -319,25 +319,45 @@ def ais_log_partition(
     betas = ais_schedule(n_betas)
 
     bk = make_bk(int(forward_seed))
-    annealer = _Annealer(units, bk, params, base)
-    log_z_base = annealer.base_log_partition()
-    log_w, v_final = annealer.anneal(annealer.sample_base(n_chains), betas)
+    log_z_base = _Annealer(units, bk, params, base).base_log_partition()
+    log_w = np.empty(n_chains)
+    final_states = {}  # first chain of a block -> its chains' last states
+
+    def forward(wk, chains):
+        annealer = _Annealer(units, wk, params, base)
+        v = annealer.sample_base(chains.stop - chains.start)
+        log_w[chains], v_end = annealer.anneal(v, betas)
+        final_states[chains.start] = wk.to_numpy(v_end)
+
+    # chains are independent: blocks of them anneal in parallel threads
+    # when the backend has several (``n_jobs``), with no exchange until the end
+    with bk.threads():
+        bk.map_blocks(n_chains, forward)
+    v_final = np.concatenate([final_states[start] for start in sorted(final_states)])
     log_ratio, lower, upper = log_mean_exp_interval(log_w)
 
     reverse_log_z = None
     if reverse:
         bk = make_bk(int(reverse_seed))
-        annealer = _Annealer(units, bk, params, base)
         if reverse_start is None:
-            v = bk.asarray(bk.to_numpy(v_final))
-            for _ in range(REVERSE_BURN_IN):
-                v, _ = units.gibbs_step(bk, params, v)
+            v_start = v_final
         else:
             rows = np.random.default_rng(int(reverse_seed)).permutation(
                 reverse_start.shape[0]
             )
-            v = bk.asarray(reverse_start[np.resize(rows, n_chains)])
-        log_w_reverse, _ = annealer.anneal(v, betas[::-1])
+            v_start = reverse_start[np.resize(rows, n_chains)]
+        log_w_reverse = np.empty(n_chains)
+
+        def backward(wk, chains):
+            v = wk.asarray(v_start[chains])
+            if reverse_start is None:
+                for _ in range(REVERSE_BURN_IN):
+                    v, _ = units.gibbs_step(wk, params, v)
+            annealer = _Annealer(units, wk, params, base)
+            log_w_reverse[chains], _ = annealer.anneal(v, betas[::-1])
+
+        with bk.threads():
+            bk.map_blocks(n_chains, backward)
         # mean exp(log_w_reverse) estimates Z_base / Z; by Jensen's inequality the
         # log of it is too small on average, so this log Z is too large on average
         reverse_log_z = float(log_z_base - log_mean_exp_interval(log_w_reverse)[0])

@@ -9,6 +9,7 @@ from threadpoolctl import threadpool_info
 
 from skebm import BernoulliRBM, GaussianBernoulliRBM
 from skebm._backend import NumpyBackend
+import tiny_models
 from test_bernoulli import exact_gradients, make_model
 
 DATA = np.array([[1, 1, 0], [0, 1, 1], [1, 0, 0]], dtype=float)
@@ -109,3 +110,32 @@ def test_blas_threads_and_the_thread_pool_are_released_after_fit():
     rbm.partial_fit(X)
     assert [lib["num_threads"] for lib in threadpool_info()] == before_blas
     assert threading.active_count() == before_threads
+
+
+@pytest.mark.parametrize("n_jobs", [2, 3])
+def test_ais_in_chain_blocks_agrees_with_the_exact_log_partition(n_jobs):
+    rbm = make_model(12, 10, scale=0.7)
+    exact = rbm.estimate_log_partition("exact")
+    rbm.set_params(n_jobs=n_jobs)
+    log_z = rbm.estimate_log_partition("ais", n_betas=1000, random_state=0)
+    est = rbm.log_partition_estimate_
+    assert est.n_chains == 100
+    assert abs(log_z - exact) < 0.12
+    assert abs(est.reverse - exact) < 0.12
+    assert est.lower - 0.02 <= exact <= est.upper + 0.02
+    # reproducible, and reverse chains may start from data rows as well
+    assert rbm.estimate_log_partition("ais", n_betas=1000, random_state=0) == log_z
+    data = tiny_models.all_states(12)[::37]
+    rbm.estimate_log_partition("ais", n_betas=300, random_state=0, reverse_start=data)
+    assert np.isfinite(rbm.log_partition_estimate_.reverse)
+
+
+def test_score_cache_keeps_apart_estimates_of_different_n_jobs():
+    rbm = make_model(12, 10, scale=0.7)
+    rbm.set_params(log_partition_method="ais", ais_n_betas=300, random_state=0)
+    X = tiny_models.all_states(12)[:5]
+    serial = rbm.score(X)
+    rbm.set_params(n_jobs=2)
+    parallel = rbm.score(X)
+    assert parallel != serial
+    assert rbm.score(X) == parallel
