@@ -18,7 +18,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import effective_n_jobs
+from joblib import cpu_count
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -83,7 +83,11 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "device": [str, None],
-        "n_jobs": [Integral, None],
+        "n_jobs": [
+            Interval(Integral, None, -1, closed="right"),
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
         "log_partition_method": [StrOptions({"auto", "exact", "ais"})],
@@ -226,8 +230,17 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return X.rechunk({1: -1})
 
     def _n_threads(self):
-        """Parallel row blocks of a NumPy training step (``n_jobs``, joblib's rules)."""
-        return max(1, effective_n_jobs(self.n_jobs))
+        """Parallel row blocks of a NumPy training step and of AIS.
+
+        None is 1 even inside a ``joblib.parallel_config`` context: the
+        number of blocks changes the random draws, and a fit must give the
+        same model whichever joblib backend runs it (a search's workers).
+        """
+        if self.n_jobs is None:
+            return 1
+        if self.n_jobs < 0:
+            return max(1, cpu_count() + 1 + self.n_jobs)
+        return self.n_jobs
 
     def _inference_backend(self, dtype, seed=None, n_threads=1):
         """A backend for inference: the model's device, NumPy if it is gone.

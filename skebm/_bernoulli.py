@@ -131,18 +131,19 @@ class BernoulliRBM(BaseRBM):
         "cuda:1", "mps") computes with torch there; "auto" picks the best
         available one. Fitted attributes are NumPy arrays in every case.
     n_jobs : int, default=None
-        Threads of a NumPy training step. None means 1 unless in a
-        :func:`joblib.parallel_config` context; -1 means all processors. With
+        Threads of a NumPy training step and of AIS. None means 1 (also
+        inside a :func:`joblib.parallel_config` context, so that a search's
+        workers train the same models); -1 means all processors. With
         more than one, each update runs over contiguous blocks of chains and
         of hidden units in parallel, each block with its own random stream,
         and BLAS is held to one thread meanwhile (its own threads would
         compete for the same cores). On an idle machine BLAS's threads alone
         are usually faster; on cores shared with other work the blocks are
         far faster (see the user guide on devices and threads). Results are
-        reproducible for a given
-        ``n_jobs`` and ``random_state``, but differ between values of
-        ``n_jobs``. With 1, BLAS alone decides how many threads a product
-        uses. Ignored on torch devices, which use torch's threads.
+        reproducible for a given ``n_jobs`` and ``random_state``, but differ
+        between values of ``n_jobs``. With 1, BLAS alone decides how many
+        threads a product uses. Ignored on torch devices, which use torch's
+        threads.
     verbose : int, default=0
         Print one line per epoch when positive.
     random_state : int, RandomState instance or None, default=None

@@ -139,3 +139,20 @@ def test_score_cache_keeps_apart_estimates_of_different_n_jobs():
     parallel = rbm.score(X)
     assert parallel != serial
     assert rbm.score(X) == parallel
+
+
+def test_n_jobs_none_ignores_an_enclosing_joblib_context():
+    # a search's workers run fits inside joblib's context: same model as here
+    from joblib import parallel_config
+
+    X = (np.random.default_rng(0).random((100, 8)) < 0.4).astype(float)
+    alone = BernoulliRBM(n_components=3, n_iter=2, random_state=0).fit(X)
+    with parallel_config(n_jobs=2):
+        inside = BernoulliRBM(n_components=3, n_iter=2, random_state=0).fit(X)
+    np.testing.assert_array_equal(alone.components_, inside.components_)
+
+
+@pytest.mark.parametrize("n_jobs", [0, 1.5, "2"])
+def test_bad_n_jobs_is_rejected(n_jobs):
+    with pytest.raises((ValueError, TypeError), match="n_jobs"):
+        BernoulliRBM(n_jobs=n_jobs).fit(np.zeros((5, 3)))
