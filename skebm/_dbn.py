@@ -1,7 +1,8 @@
 """Deep belief networks: RBMs stacked greedily, layer by layer.
 
 Layer k+1 is an RBM trained on the hidden probabilities P(h_k = 1 | h_{k-1})
-of layer k (Hinton, Osindero & Teh 2006).  The resulting generative model is
+of layer k, by default on binary states drawn from them afresh for every
+mini-batch (Hinton, Osindero & Teh 2006).  The resulting generative model is
 the top RBM, an undirected joint over its two layers, above a stack of directed
 sigmoid belief layers p(h_{k-1} | h_k) given by the lower RBMs' visible
 conditionals.  Everything here goes through the fitted skebm RBMs and the
@@ -34,6 +35,7 @@ LAYER_PARAMS = (
     "n_gibbs_steps",
     "momentum",
     "weight_decay",
+    "n_chains",
 )
 #: the bound's expectation is summed exactly up to this many intermediate units
 MAX_EXACT_BOUND_UNITS = 12
@@ -56,7 +58,23 @@ _LAYER_CONSTRAINTS = {
     "n_gibbs_steps": _layer_constraint(Interval(Integral, 1, None, closed="left")),
     "momentum": _layer_constraint(Interval(Real, 0, 1, closed="left")),
     "weight_decay": _layer_constraint(Interval(Real, 0, None, closed="left")),
+    "n_chains": _layer_constraint(Interval(Integral, 1, None, closed="left"), None),
 }
+
+
+class SampledInputRBM(BernoulliRBM):
+    """A BernoulliRBM that learns from binary states drawn from its input.
+
+    Each mini-batch's rows, probabilities of the layer below, are replaced by
+    a fresh binary draw from them before the update, so the RBM fits the
+    distribution of binary states of the layer below given the data (the
+    prior that the stacking argument replaces, see :class:`DBN`), and sees a
+    new draw every time it meets a row. Everything else is BernoulliRBM's.
+    """
+
+    def _train_step(self, bk, params, state, buffers, step_scale):
+        bk.bernoulli(buffers.data, out=buffers.data)
+        super()._train_step(bk, params, state, buffers, step_scale)
 
 
 def rbm_class(visible_units):
@@ -126,7 +144,10 @@ def build_rbms(estimator, n_layers_seeds):
     layer_params = per_layer_values(estimator, len(sizes))
     rbms = []
     for layer, (size, params, seed) in enumerate(zip(sizes, layer_params, n_layers_seeds)):
-        cls = rbm_class(estimator.visible_units) if layer == 0 else BernoulliRBM
+        if layer == 0:
+            cls = rbm_class(estimator.visible_units)
+        else:
+            cls = SampledInputRBM if estimator.layer_input == "sample" else BernoulliRBM
         rbm = cls(
             n_components=size,
             device=estimator.device,
@@ -152,15 +173,16 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     ``fit`` trains one RBM per entry of ``hidden_layer_sizes``, bottom up; each
     layer learns from the hidden probabilities of the layer below, computed
-    batch by batch (Hinton, Osindero & Teh 2006).  The fitted model is a
+    batch by batch (Hinton, Osindero & Teh 2006): by default from binary
+    states drawn from them afresh for every mini-batch (``layer_input``).  The fitted model is a
     generative model: the top RBM is an undirected joint over the top two
     layers, and each lower RBM contributes its visible conditional as a
     directed layer p(h_{k-1} | h_k) pointing down to the data.
 
     The training parameters ``learning_rate``, ``n_iter``, ``batch_size``,
-    ``method``, ``n_gibbs_steps``, ``momentum`` and ``weight_decay`` take one
-    value shared by all layers or a tuple with one value per layer, so that a
-    grid search can tune each layer.
+    ``method``, ``n_gibbs_steps``, ``momentum``, ``weight_decay`` and
+    ``n_chains`` take one value shared by all layers or a tuple with one value
+    per layer, so that a grid search can tune each layer.
 
     Parameters
     ----------
@@ -184,6 +206,14 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Momentum of each layer.
     weight_decay : float or tuple of float, default=0.0
         L2 weight penalty of each layer.
+    n_chains : int, tuple or None, default=100
+        Persistent chains of each layer ("pcd"); None means ``batch_size``.
+        More chains than rows per batch give a less noisy negative phase.
+    layer_input : {"sample", "probability"}, default="sample"
+        What each layer above the first learns from: "sample" draws binary
+        states from the layer below's hidden probabilities afresh for every
+        mini-batch (the binary states the next layer models), "probability"
+        learns from the probabilities themselves.
     device : str, default=None
         None computes with NumPy; a torch device string ("cpu", "cuda")
         computes with torch there. Fitted attributes are NumPy arrays.
@@ -238,6 +268,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "visible_units": [StrOptions({"bernoulli", "gaussian"})],
         **_LAYER_CONSTRAINTS,
+        "layer_input": [StrOptions({"sample", "probability"})],
         "device": [str, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -255,6 +286,8 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         n_gibbs_steps=1,
         momentum=0.0,
         weight_decay=0.0,
+        n_chains=100,
+        layer_input="sample",
         device=None,
         random_state=None,
         verbose=0,
@@ -268,6 +301,8 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.n_gibbs_steps = n_gibbs_steps
         self.momentum = momentum
         self.weight_decay = weight_decay
+        self.n_chains = n_chains
+        self.layer_input = layer_input
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

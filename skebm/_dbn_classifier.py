@@ -22,9 +22,11 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
     ``fit`` first trains a :class:`DBN` on all rows of X (unsupervised
     pretraining), then turns its up-pass into a feed-forward network of
     sigmoid layers, adds a softmax output layer and trains the whole stack by
-    backpropagation of the cross-entropy (mini-batch SGD with momentum and an
-    L2 penalty), stopping early when the accuracy on a held-out validation
-    split stops improving and keeping the best weights seen.
+    backpropagation of the cross-entropy (mini-batch SGD with momentum and
+    dropout), stopping early when the accuracy on a held-out validation
+    split stops improving.  The epoch count early stopping chose is then
+    used to fine-tune again on every labelled row (``refit``); without
+    ``refit`` the best weights seen on the validation split are kept.
 
     Rows labelled -1 (scikit-learn's mark for unlabelled samples, for integer
     labels) take part in pretraining only: the model is semi-supervised.  This
@@ -38,9 +40,14 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
     visible_units : {"bernoulli", "gaussian"}, default="bernoulli"
         Visible units of the first layer (see :class:`DBN`).
     learning_rate, n_iter, batch_size, method, n_gibbs_steps, momentum, \
-weight_decay : one value or a tuple with one value per layer
+weight_decay, n_chains : one value or a tuple with one value per layer
         Pretraining parameters of the RBMs, as in :class:`DBN`
-        (defaults: None, 10, 10, "pcd", 1, 0.0, 0.0).
+        (defaults: None, 10, 10, "pcd", 1, 0.0, 0.0, None).
+    layer_input : {"sample", "probability"}, default="probability"
+        What the layers above the first pretrain on, as in :class:`DBN`.
+        The defaults of ``n_chains`` and ``layer_input`` differ from the
+        DBN's: they give the better start for fine-tuning, whereas the DBN's
+        give the better features for a model on top.
     fine_tune_learning_rate : float, default=0.1
         SGD step size of the fine-tuning.
     fine_tune_momentum : float, default=0.9
@@ -49,8 +56,16 @@ weight_decay : one value or a tuple with one value per layer
         Most epochs of fine-tuning.
     fine_tune_batch_size : int, default=32
         Mini-batch rows of the fine-tuning.
-    alpha : float, default=1e-4
-        L2 penalty on the weights during fine-tuning.
+    alpha : float, default=0.0
+        L2 penalty on the weights during fine-tuning. Dropout regularises
+        already; a penalty pulls the pretrained weights towards zero, away
+        from what pretraining found.
+    dropout : float, default=0.3
+        Share of the hidden units dropped at random from each mini-batch
+        during fine-tuning (Hinton et al. 2012); kept units are scaled by
+        1 / (1 - dropout), so prediction uses the whole network unchanged.
+    input_dropout : float, default=0.0
+        Share of the input features dropped likewise.
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the labelled rows and stop when
         their accuracy has not improved for ``n_iter_no_change`` epochs.
@@ -62,6 +77,10 @@ weight_decay : one value or a tuple with one value per layer
         Epochs without improvement tolerated before stopping. Validation
         accuracy moves in steps of one row and plateaus for many epochs
         while the loss still falls, so a short patience stops too early.
+    refit : bool, default=True
+        After early stopping has chosen the number of epochs, fine-tune again
+        from the pretrained weights on every labelled row, held-out ones
+        included, for that many epochs. Costs a second fine-tuning.
     device : str, default=None
         None computes with NumPy; a torch device string ("cpu", "cuda")
         pretrains and fine-tunes with torch there. Fitted attributes are NumPy
@@ -116,14 +135,18 @@ weight_decay : one value or a tuple with one value per layer
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "visible_units": [StrOptions({"bernoulli", "gaussian"})],
         **_LAYER_CONSTRAINTS,
+        "layer_input": [StrOptions({"sample", "probability"})],
         "fine_tune_learning_rate": [Interval(Real, 0, None, closed="neither")],
         "fine_tune_momentum": [Interval(Real, 0, 1, closed="left")],
         "fine_tune_n_iter": [Interval(Integral, 0, None, closed="left")],
         "fine_tune_batch_size": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "input_dropout": [Interval(Real, 0, 1, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "refit": ["boolean"],
         "device": [str, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -141,14 +164,19 @@ weight_decay : one value or a tuple with one value per layer
         n_gibbs_steps=1,
         momentum=0.0,
         weight_decay=0.0,
+        n_chains=None,
+        layer_input="probability",
         fine_tune_learning_rate=0.1,
         fine_tune_momentum=0.9,
         fine_tune_n_iter=200,
         fine_tune_batch_size=32,
-        alpha=1e-4,
+        alpha=0.0,
+        dropout=0.3,
+        input_dropout=0.0,
         early_stopping=True,
         validation_fraction=0.1,
         n_iter_no_change=30,
+        refit=True,
         device=None,
         random_state=None,
         verbose=0,
@@ -162,14 +190,19 @@ weight_decay : one value or a tuple with one value per layer
         self.n_gibbs_steps = n_gibbs_steps
         self.momentum = momentum
         self.weight_decay = weight_decay
+        self.n_chains = n_chains
+        self.layer_input = layer_input
         self.fine_tune_learning_rate = fine_tune_learning_rate
         self.fine_tune_momentum = fine_tune_momentum
         self.fine_tune_n_iter = fine_tune_n_iter
         self.fine_tune_batch_size = fine_tune_batch_size
         self.alpha = alpha
+        self.dropout = dropout
+        self.input_dropout = input_dropout
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.refit = refit
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -183,7 +216,7 @@ weight_decay : one value or a tuple with one value per layer
         names = [
             "hidden_layer_sizes", "visible_units", "learning_rate", "n_iter",
             "batch_size", "method", "n_gibbs_steps", "momentum", "weight_decay",
-            "device", "verbose",
+            "n_chains", "layer_input", "device", "verbose",
         ]  # fmt: skip
         return DBN(**{name: getattr(self, name) for name in names}, random_state=seed)
 
@@ -235,8 +268,19 @@ weight_decay : one value or a tuple with one value per layer
 
         device = resolve_device(self.device)
         bk = make_backend(device, X.dtype, seed=int(seeds[2]))
-        result = self._fine_tune(bk, coefs, intercepts, X_lab, y_index, train, val)
-        coefs, intercepts, history = result
+        # copies: fine-tuning updates its arrays in place, and a refit restarts from these
+        pretrained = ([w.copy() for w in coefs], [b.copy() for b in intercepts])
+        coefs, intercepts, history = self._fine_tune(
+            bk, coefs, intercepts, X_lab, y_index, train, val, self.fine_tune_n_iter
+        )
+        validation_scores = history["validation"]
+        if self.refit and val is not None:
+            # early stopping has chosen the number of epochs; the held-out rows
+            # now train too, from the same pretrained start
+            coefs, intercepts, history = self._fine_tune(
+                bk, *pretrained, X_lab, y_index, np.arange(len(y_index)), None,
+                history["best_epoch"],
+            )
 
         self.classes_ = classes
         self.dbn_ = dbn
@@ -244,10 +288,8 @@ weight_decay : one value or a tuple with one value per layer
         self.intercepts_ = intercepts
         self.n_iter_ = history["n_iter"]
         self.loss_curve_ = history["loss"]
-        self.validation_scores_ = history["validation"]
-        self.best_validation_score_ = (
-            max(history["validation"]) if history["validation"] else None
-        )
+        self.validation_scores_ = validation_scores
+        self.best_validation_score_ = max(validation_scores) if validation_scores else None
         return self
 
     def _split(self, y_index, seed):
@@ -266,8 +308,12 @@ weight_decay : one value or a tuple with one value per layer
         train, val = next(splitter.split(np.zeros(n_rows), y_index))
         return np.sort(train), np.sort(val)
 
-    def _fine_tune(self, bk, coefs, intercepts, X, y_index, train, val):
-        """Mini-batch SGD with momentum on the cross-entropy, best weights kept."""
+    def _fine_tune(self, bk, coefs, intercepts, X, y_index, train, val, n_epochs):
+        """Mini-batch SGD with momentum on the cross-entropy, best weights kept.
+
+        With validation rows, the weights of the epoch with the best validation
+        accuracy are returned and ``history["best_epoch"]`` names that epoch.
+        """
         n_classes = coefs[-1].shape[1]
         onehot = np.eye(n_classes)[y_index]
         weights = [bk.asarray(w) for w in coefs]
@@ -276,18 +322,19 @@ weight_decay : one value or a tuple with one value per layer
         X_train, T_train = bk.asarray(X[train]), bk.asarray(onehot[train])
         if val is not None:
             X_val, y_val = bk.asarray(X[val]), y_index[val]
-        history = {"loss": [], "validation": [], "n_iter": 0}
+        history = {"loss": [], "validation": [], "n_iter": 0, "best_epoch": n_epochs}
         best = None
         best_key, epochs_worse = (-np.inf, -np.inf), 0
         lr, mom, alpha = self.fine_tune_learning_rate, self.fine_tune_momentum, self.alpha
         n_train, batch = len(train), self.fine_tune_batch_size
-        for epoch in range(1, self.fine_tune_n_iter + 1):
+        for epoch in range(1, n_epochs + 1):
             order = bk.permutation(n_train)
             epoch_loss = 0.0
             for start in range(0, n_train, batch):
                 rows = np.sort(order[start : start + batch])
                 x, t = _take(bk, X_train, rows), _take(bk, T_train, rows)
-                grads, loss = _backprop(bk, weights, biases, x, t, alpha)
+                masks = _dropout_masks(bk, weights, len(rows), self.input_dropout, self.dropout)
+                grads, loss = _backprop(bk, weights, biases, x, t, alpha, masks)
                 epoch_loss += loss * len(rows)
                 for param, vel, grad in zip(weights + biases, velocity, grads):
                     vel *= mom
@@ -315,6 +362,7 @@ weight_decay : one value or a tuple with one value per layer
                 )
             if (accuracy, -val_loss) > best_key:
                 best_key, epochs_worse = (accuracy, -val_loss), 0
+                history["best_epoch"] = epoch
                 best = ([bk.to_numpy(w).copy() for w in weights],
                         [bk.to_numpy(b).copy() for b in biases])  # fmt: skip
             else:
@@ -426,11 +474,37 @@ def _take(bk, x, rows):
     return x[rows]
 
 
-def _forward(bk, weights, biases, x):
-    """Activations of every layer; the last is the log-softmax output."""
+def _dropout_masks(bk, weights, n_rows, input_dropout, dropout):
+    """Inverted-dropout masks of the inputs of every layer, or None where none.
+
+    A kept unit is scaled by 1 / (1 - rate), so that its expected input to the
+    layer above is unchanged and the trained weights serve as they are at
+    prediction time (Hinton et al. 2012; Srivastava et al. 2014).
+    """
+    masks = []
+    for k, w in enumerate(weights):
+        rate = input_dropout if k == 0 else dropout
+        if not rate:
+            masks.append(None)
+            continue
+        keep = 1.0 - rate
+        kept = bk.bernoulli(bk.zeros((n_rows, w.shape[0])) + keep)
+        masks.append(kept * (1.0 / keep))
+    return masks
+
+
+def _forward(bk, weights, biases, x, masks=None):
+    """Activations of every layer; the last is the log-softmax output.
+
+    ``masks`` (one per layer, None where a layer has none) multiply the input
+    of each layer; the activations returned are the unmasked ones.
+    """
     activations = [x]
     for k, (w, b) in enumerate(zip(weights, biases)):
-        z = bk.matmul(activations[-1], w) + b
+        layer_input = activations[-1]
+        if masks is not None and masks[k] is not None:
+            layer_input = layer_input * masks[k]
+        z = bk.matmul(layer_input, w) + b
         if k + 1 < len(weights):
             activations.append(bk.sigmoid(z))
         else:
@@ -438,9 +512,13 @@ def _forward(bk, weights, biases, x):
     return activations
 
 
-def _backprop(bk, weights, biases, x, targets, alpha):
-    """Gradients of mean cross-entropy + alpha/2 ||W||^2, and the loss."""
-    activations = _forward(bk, weights, biases, x)
+def _backprop(bk, weights, biases, x, targets, alpha, masks=None):
+    """Gradients of mean cross-entropy + alpha/2 ||W||^2, and the loss.
+
+    With ``masks`` (see ``_dropout_masks``) these are the gradients of the
+    thinned network that the masks select.
+    """
+    activations = _forward(bk, weights, biases, x, masks)
     log_p = activations[-1]
     n_rows = x.shape[0]
     loss = -bk.item((targets * log_p).sum()) / n_rows
@@ -448,9 +526,13 @@ def _backprop(bk, weights, biases, x, targets, alpha):
     delta = (bk.exp(log_p) - targets) * (1.0 / n_rows)
     grad_w, grad_b = [None] * len(weights), [None] * len(weights)
     for k in range(len(weights) - 1, -1, -1):
-        grad_w[k] = bk.matmul(activations[k].T, delta) + alpha * weights[k]
+        mask = None if masks is None else masks[k]
+        layer_input = activations[k] if mask is None else activations[k] * mask
+        grad_w[k] = bk.matmul(layer_input.T, delta) + alpha * weights[k]
         grad_b[k] = delta.sum(axis=0)
         if k > 0:
             a = activations[k]
-            delta = bk.matmul(delta, weights[k].T) * a * (1 - a)
+            delta = bk.matmul(delta, weights[k].T) * (a * (1 - a))
+            if mask is not None:
+                delta = delta * mask
     return grad_w + grad_b, loss

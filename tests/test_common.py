@@ -15,7 +15,7 @@ import skebm
 FAST_SETTINGS = {
     "GaussianBernoulliRBM": {"ais_n_betas": 500},
     "DBN": {"hidden_layer_sizes": (6, 4), "n_iter": 2},
-    "DBNClassifier": {"hidden_layer_sizes": (8, 6), "n_iter": 2, "fine_tune_n_iter": 30},
+    "DBNClassifier": {"hidden_layer_sizes": (8, 6), "n_iter": 2, "fine_tune_n_iter": 100},
 }
 
 

@@ -89,8 +89,12 @@ def test_bound_is_below_exact_log_likelihood_and_close(tiny_dbn, binary_data):
 
 
 def test_sampled_bound_uses_common_random_numbers(binary_data):
-    # 14 intermediate units: too many to sum, so the bound is sampled
-    dbn = DBN(hidden_layer_sizes=(14, 3), n_iter=10, learning_rate=0.05, random_state=0)
+    # 14 intermediate units: too many to sum, so the bound is sampled.  The
+    # bound's gap must exceed the Monte Carlo error for the comparison with
+    # log p(v) to mean something: with these settings the mean gap is 0.009
+    # nats and the mean Monte Carlo error 0.003
+    dbn = DBN(hidden_layer_sizes=(14, 3), n_iter=10, learning_rate=0.05, n_chains=None,
+              layer_input="probability", random_state=0)  # fmt: skip
     dbn.fit(binary_data)
     X = binary_data[:12]
     score = dbn.score_samples(X)
@@ -177,6 +181,34 @@ def test_layers_train_on_the_layer_below(tiny_dbn, binary_data):
     assert lower.random_state != top.random_state
 
 
+def test_upper_layers_learn_from_fresh_binary_draws():
+    from skebm._dbn import SampledInputRBM
+
+    seen = []
+
+    class Recording(SampledInputRBM):
+        def _apply_update(self, bk, params, state, buffers, step_scale):
+            seen.append(bk.to_numpy(buffers.data).copy())
+            super()._apply_update(bk, params, state, buffers, step_scale)
+
+    probabilities = np.full((400, 5), 0.3)
+    Recording(n_components=3, batch_size=20, n_iter=2, random_state=0).fit(probabilities)
+    draws = np.concatenate(seen)
+    # every update saw binary states drawn with the rows' probabilities
+    assert draws.shape == (800, 5) and set(np.unique(draws)) == {0.0, 1.0}
+    assert abs(draws.mean() - 0.3) < 0.03
+
+
+@pytest.mark.parametrize("layer_input, upper_class", [("sample", "SampledInputRBM"),
+                                                      ("probability", "BernoulliRBM")])
+def test_layer_input_picks_what_upper_layers_learn_from(binary_data, layer_input, upper_class):
+    dbn = DBN(hidden_layer_sizes=(4, 3, 2), n_iter=1, layer_input=layer_input, random_state=0)
+    dbn.fit(binary_data)
+    assert type(dbn.rbms_[0]).__name__ == "BernoulliRBM"
+    assert [type(r).__name__ for r in dbn.rbms_[1:]] == [upper_class] * 2
+    assert all(isinstance(r, BernoulliRBM) for r in dbn.rbms_)
+
+
 def test_partial_fit_streams_every_layer(binary_data):
     dbn = DBN(hidden_layer_sizes=(4, 3), batch_size=20, random_state=0)
     for chunk in np.array_split(binary_data, 4):
@@ -197,7 +229,7 @@ def test_same_seed_same_network(binary_data):
 # ----------------------------------------------------------------------------
 def test_tuple_parameters_round_trip(binary_data):
     dbn = DBN(hidden_layer_sizes=(5, 3), learning_rate=(0.05, 0.02), n_iter=(2, 1),
-              method=("pcd", "cd"), random_state=0)  # fmt: skip
+              method=("pcd", "cd"), n_chains=(None, 7), random_state=0)  # fmt: skip
     params = dbn.get_params()
     assert params["learning_rate"] == (0.05, 0.02) and params["n_iter"] == (2, 1)
     copy = clone(dbn)
@@ -208,6 +240,8 @@ def test_tuple_parameters_round_trip(binary_data):
     assert [r.learning_rate for r in dbn.rbms_] == [0.05, 0.02]
     assert [r.n_iter_ for r in dbn.rbms_] == [2, 1]
     assert [r.method for r in dbn.rbms_] == ["pcd", "cd"]
+    assert [r.n_chains for r in dbn.rbms_] == [None, 7]
+    assert dbn.rbms_[0].h_samples_.shape == (dbn.rbms_[0].batch_size, 5)
     copy.fit(binary_data)
     # None keeps the layer's own default
     assert copy.rbms_[1].learning_rate == BernoulliRBM().learning_rate
@@ -321,3 +355,92 @@ def test_classifier_on_torch_matches_its_own_quality(digits_split):
     assert clf.score(X_test, y_test) > 0.9
 
 # scikit-learn's common checks run over every public estimator in test_common.py
+
+
+# ----------------------------------------------------------------------------
+# fine-tuning: gradients against finite differences, dropout, refit
+# ----------------------------------------------------------------------------
+def _small_network(rng, sizes=(5, 4, 3, 3)):
+    weights = [rng.normal(0, 0.7, size=(a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
+    biases = [rng.normal(0, 0.3, size=b) for b in sizes[1:]]
+    x = rng.random((6, sizes[0]))
+    targets = np.eye(sizes[-1])[rng.integers(0, sizes[-1], size=6)]
+    return weights, biases, x, targets
+
+
+@pytest.mark.parametrize("dropout", [False, True])
+def test_backprop_gradients_match_finite_differences(dropout):
+    from skebm._backend import make_backend
+    from skebm._dbn_classifier import _backprop, _dropout_masks
+
+    rng = np.random.default_rng(0)
+    weights, biases, x, targets = _small_network(rng)
+    bk = make_backend(None, np.float64, seed=0)
+    alpha = 0.01
+    masks = _dropout_masks(bk, weights, x.shape[0], 0.2, 0.5) if dropout else None
+    if dropout:
+        # inverted dropout: a kept unit is scaled by 1 / keep, a dropped one is 0
+        assert set(np.unique(masks[0])) <= {0.0, 1 / 0.8}
+        assert set(np.unique(masks[1])) == {0.0, 2.0}
+    grads, loss = _backprop(bk, weights, biases, x, targets, alpha, masks)
+    params = weights + biases
+    eps = 1e-6
+    for param, grad in zip(params, grads):
+        numeric = np.zeros_like(param)
+        for index in np.ndindex(param.shape):
+            saved = param[index]
+            param[index] = saved + eps
+            up = _backprop(bk, weights, biases, x, targets, alpha, masks)[1]
+            param[index] = saved - eps
+            down = _backprop(bk, weights, biases, x, targets, alpha, masks)[1]
+            param[index] = saved
+            numeric[index] = (up - down) / (2 * eps)
+        np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
+    # the loss is the mean cross-entropy of the (thinned) network plus the penalty
+    h = x * masks[0] if dropout else x
+    for k, (w, b) in enumerate(zip(weights, biases)):
+        z = h @ w + b
+        if k + 1 < len(weights):
+            h = expit(z) * (masks[k + 1] if dropout else 1.0)
+    log_p = z - logsumexp(z, axis=1, keepdims=True)
+    expected = -(targets * log_p).sum(axis=1).mean() + 0.5 * alpha * sum((w**2).sum() for w in weights)
+    np.testing.assert_allclose(loss, expected, rtol=1e-12)
+
+
+def test_dropout_masks_keep_the_expected_input():
+    from skebm._backend import make_backend
+    from skebm._dbn_classifier import _dropout_masks
+
+    bk = make_backend(None, np.float64, seed=0)
+    weights = [np.zeros((50, 40)), np.zeros((40, 3))]
+    masks = _dropout_masks(bk, weights, 2000, 0.0, 0.3)
+    assert masks[0] is None and masks[1].shape == (2000, 40)
+    # each unit is kept with probability 0.7 and scaled by 1 / 0.7: mean 1
+    assert abs(masks[1].mean() - 1.0) < 0.01
+    assert abs((masks[1] == 0).mean() - 0.3) < 0.01
+
+
+def test_dropout_trains_and_predicts_deterministically(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    clf = DBNClassifier(hidden_layer_sizes=(32,), n_iter=2, dropout=0.2, input_dropout=0.1,
+                        fine_tune_n_iter=40, random_state=0).fit(X_train, y_train)  # fmt: skip
+    assert clf.score(X_test, y_test) > 0.9
+    np.testing.assert_array_equal(clf.predict_proba(X_test), clf.predict_proba(X_test))
+
+
+def test_refit_trains_on_every_labelled_row_for_the_chosen_epochs(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    params = dict(hidden_layer_sizes=(32,), n_iter=2, fine_tune_n_iter=30, n_iter_no_change=5,
+                  random_state=0)  # fmt: skip
+    held_out = DBNClassifier(**params).fit(X_train, y_train)
+    refitted = DBNClassifier(refit=True, **params).fit(X_train, y_train)
+    # the same pretraining and the same early-stopping run choose the epochs
+    assert refitted.validation_scores_ == held_out.validation_scores_
+    assert refitted.best_validation_score_ == held_out.best_validation_score_
+    best_epoch = refitted.n_iter_
+    assert len(refitted.loss_curve_) == best_epoch
+    assert refitted.validation_scores_[best_epoch - 1] == refitted.best_validation_score_
+    assert refitted.score(X_test, y_test) > 0.9
+    # without a held-out split there is nothing to refit
+    plain = DBNClassifier(refit=True, early_stopping=False, **params).fit(X_train, y_train)
+    assert plain.n_iter_ == 30 and plain.validation_scores_ == []
