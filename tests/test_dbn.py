@@ -432,7 +432,7 @@ def test_refit_trains_on_every_labelled_row_for_the_chosen_epochs(digits_split):
     X_train, X_test, y_train, y_test = digits_split
     params = dict(hidden_layer_sizes=(32,), n_iter=2, fine_tune_n_iter=30, n_iter_no_change=5,
                   random_state=0)  # fmt: skip
-    held_out = DBNClassifier(**params).fit(X_train, y_train)
+    held_out = DBNClassifier(refit=False, **params).fit(X_train, y_train)
     refitted = DBNClassifier(refit=True, **params).fit(X_train, y_train)
     # the same pretraining and the same early-stopping run choose the epochs
     assert refitted.validation_scores_ == held_out.validation_scores_
@@ -440,6 +440,9 @@ def test_refit_trains_on_every_labelled_row_for_the_chosen_epochs(digits_split):
     best_epoch = refitted.n_iter_
     assert len(refitted.loss_curve_) == best_epoch
     assert refitted.validation_scores_[best_epoch - 1] == refitted.best_validation_score_
+    # without refit the run went on past the best epoch, and kept other weights
+    assert held_out.n_iter_ >= best_epoch
+    assert not np.array_equal(held_out.coefs_[0], refitted.coefs_[0])
     assert refitted.score(X_test, y_test) > 0.9
     # without a held-out split there is nothing to refit
     plain = DBNClassifier(refit=True, early_stopping=False, **params).fit(X_train, y_train)
