@@ -175,9 +175,9 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     layer learns from the hidden probabilities of the layer below, computed
     batch by batch (Hinton, Osindero & Teh 2006): by default from binary
     states drawn from them afresh for every mini-batch (``layer_input``).
-    The fitted model is a generative model: the top RBM is an undirected joint over the top two
-    layers, and each lower RBM contributes its visible conditional as a
-    directed layer p(h_{k-1} | h_k) pointing down to the data.
+    The fitted model is a generative model: the top RBM is an undirected
+    joint over the top two layers, and each lower RBM contributes its visible
+    conditional as a directed layer p(h_{k-1} | h_k) pointing down to the data.
 
     The training parameters ``learning_rate``, ``n_iter``, ``batch_size``,
     ``method``, ``n_gibbs_steps``, ``momentum``, ``weight_decay`` and
