@@ -56,15 +56,16 @@ class NumpyBackend:
             ]
             self._pool = ThreadPoolExecutor(self.n_threads - 1)
         edges = np.linspace(0, n, self.n_threads + 1).astype(int)
-        blocks = [slice(start, stop) for start, stop in zip(edges[:-1], edges[1:])]
-        futures = [
-            self._pool.submit(func, worker, block)
-            for worker, block in zip(self._workers[1:], blocks[1:])
-            if block.start < block.stop
+        # worker k always takes block k; empty blocks (n < n_threads) are skipped
+        work = [
+            (worker, slice(start, stop))
+            for worker, start, stop in zip(self._workers, edges[:-1], edges[1:])
+            if start < stop
         ]
+        futures = [self._pool.submit(func, worker, block) for worker, block in work[1:]]
         try:
-            if blocks[0].start < blocks[0].stop:
-                func(self._workers[0], blocks[0])
+            if work:
+                func(*work[0])
         finally:
             for future in futures:
                 future.result()
@@ -241,6 +242,7 @@ class TorchBackend:
 
     @contextlib.contextmanager
     def threads(self):
+        """Nothing to set up: torch threads its own operations."""
         yield self
 
     def _scratch(self, name, shape, dtype=None):
