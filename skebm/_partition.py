@@ -321,19 +321,19 @@ def ais_log_partition(
     bk = make_bk(int(forward_seed))
     log_z_base = _Annealer(units, bk, params, base).base_log_partition()
     log_w = np.empty(n_chains)
-    final_states = {}  # first chain of a block -> its chains' last states
+    # float64 holds float32 states exactly, so the reverse run starts from them as drawn
+    v_final = np.empty((n_chains, params["W"].shape[1]))
 
     def forward(wk, chains):
         annealer = _Annealer(units, wk, params, base)
         v = annealer.sample_base(chains.stop - chains.start)
         log_w[chains], v_end = annealer.anneal(v, betas)
-        final_states[chains.start] = wk.to_numpy(v_end)
+        v_final[chains] = wk.to_numpy(v_end)
 
     # chains are independent: blocks of them anneal in parallel threads
     # when the backend has several (``n_jobs``), with no exchange until the end
     with bk.threads():
         bk.map_blocks(n_chains, forward)
-    v_final = np.concatenate([final_states[start] for start in sorted(final_states)])
     log_ratio, lower, upper = log_mean_exp_interval(log_w)
 
     reverse_log_z = None
