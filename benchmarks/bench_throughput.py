@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from skebm import BernoulliRBM
+from skebm._backend import NumpyBackend
 
 N_VISIBLE, N_HIDDEN = 784, 500
 ARRANGEMENTS = ("separate", "merged", "blocks")
@@ -124,6 +125,10 @@ def gemm_seconds(method, batch, n_neg, arrangement, repeats):
     grad2 = np.empty_like(W)
     top, bottom = slice(0, batch), slice(batch, batch + n_neg)
 
+    # the blocks arrangement uses the splitter and BLAS limit of a fit with
+    # n_jobs=-1; with one thread, threads() changes nothing
+    bk = NumpyBackend(f32, n_threads=os.cpu_count() if arrangement == "blocks" else 1)
+
     if arrangement == "separate":  # data->h, h->v, v->h, two gradient products
 
         def products():
@@ -132,6 +137,20 @@ def gemm_seconds(method, batch, n_neg, arrangement, repeats):
             np.matmul(V[bottom], W.T, out=out_h[bottom])
             np.matmul(H[top].T, V[top], out=grad)
             np.matmul(H[bottom].T, V[bottom], out=grad2)
+
+    elif arrangement == "blocks":  # the merged products in row blocks over threads
+
+        def products():
+            if method == "pcd":
+                bk.map_blocks(n_neg, lambda _, r: np.matmul(H[bottom][r], W, out=out_v[r]))
+                bk.map_blocks(batch + n_neg, lambda _, r: np.matmul(V[r], W.T, out=out_h[r]))
+            else:
+                bk.map_blocks(batch, lambda _, r: np.matmul(V[top][r], W.T, out=out_h[top][r]))
+                bk.map_blocks(n_neg, lambda _, r: np.matmul(H[bottom][r], W, out=out_v[r]))
+                bk.map_blocks(
+                    n_neg, lambda _, r: np.matmul(V[bottom][r], W.T, out=out_h[bottom][r])
+                )
+            bk.map_blocks(N_HIDDEN, lambda _, c: np.matmul(H[:, c].T, V, out=grad[c]))
 
     elif method == "pcd":  # chains h->v, [data; chains]->h, one stacked gradient
 
@@ -148,46 +167,15 @@ def gemm_seconds(method, batch, n_neg, arrangement, repeats):
             np.matmul(V[bottom], W.T, out=out_h[bottom])
             np.matmul(H.T, V, out=grad)
 
-    if arrangement == "blocks":  # the merged products, split in row blocks over threads
-        from concurrent.futures import ThreadPoolExecutor
-
-        from threadpoolctl import threadpool_limits
-
-        n_threads = os.cpu_count()
-        pool = ThreadPoolExecutor(n_threads - 1) if n_threads > 1 else None
-        edges = lambda n: np.linspace(0, n, n_threads + 1).astype(int)  # noqa: E731
-
-        def in_blocks(n, func):
-            cuts = edges(n)
-            futures = [pool.submit(func, slice(a, b)) for a, b in zip(cuts[1:-1], cuts[2:])]
-            func(slice(cuts[0], cuts[1]))
-            for future in futures:
-                future.result()
-
-        def products():
-            if method == "pcd":
-                in_blocks(n_neg, lambda r: np.matmul(H[bottom][r], W, out=out_v[r]))
-                in_blocks(batch + n_neg, lambda r: np.matmul(V[r], W.T, out=out_h[r]))
-            else:
-                in_blocks(batch, lambda r: np.matmul(V[top][r], W.T, out=out_h[top][r]))
-                in_blocks(n_neg, lambda r: np.matmul(H[bottom][r], W, out=out_v[r]))
-                in_blocks(n_neg, lambda r: np.matmul(V[bottom][r], W.T, out=out_h[bottom][r]))
-            in_blocks(N_HIDDEN, lambda c: np.matmul(H[:, c].T, V, out=grad[c]))
-
-        with threadpool_limits(limits=1, user_api="blas"):
-            return _best_time(products, batch, repeats)
-    return _best_time(products, batch, repeats)
-
-
-def _best_time(products, batch, repeats):
     n_calls = max(1, 2000 // batch)
-    products()
     best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(n_calls):
-            products()
-        best = min(best, (time.perf_counter() - start) / n_calls)
+    with bk.threads():
+        products()
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _ in range(n_calls):
+                products()
+            best = min(best, (time.perf_counter() - start) / n_calls)
     return best
 
 
