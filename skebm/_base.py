@@ -996,7 +996,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 n_chains=None, n_betas=None, seconds=time.perf_counter() - start,
             )
         else:
-            _, n_chains, n_betas, seed, _ = settings
+            _, n_chains, n_betas, seed, n_threads = settings
             dtype = self.components_.dtype
             bk = self._inference_backend(dtype, seed=seed)
             params = self._device_params(bk)
@@ -1008,9 +1008,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             }
             estimate = ais_log_partition(
                 self._units,
-                lambda seed: self._inference_backend(
-                    dtype, seed=seed, n_threads=self._n_threads()
-                ),
+                lambda seed: self._inference_backend(dtype, seed=seed, n_threads=n_threads),
                 params,
                 base,
                 n_chains=n_chains,
