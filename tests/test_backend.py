@@ -54,20 +54,53 @@ def test_sigmoid_matches_expit_and_saturates_without_warnings():
     np.testing.assert_allclose(NumpyBackend(np.float64).sigmoid(x64), expit(x64), rtol=1e-15)
 
 
-def test_bernoulli_in_place_draws_at_the_given_rates():
-    bk = NumpyBackend(np.float32, seed=0)
-    p = np.tile(np.array([0.0, 0.1, 0.5, 0.9, 1.0], np.float32), (40000, 1))
+@pytest.mark.parametrize("device", [None, pytest.param("cpu", marks=needs_torch)])
+def test_bernoulli_in_place_draws_at_the_given_rates(device):
+    # on the torch CPU the uniforms come from NumPy's generator, into the tensor
+    bk = make_backend(device, np.float32, seed=0)
+    p = bk.asarray(np.tile(np.array([0.0, 0.1, 0.5, 0.9, 1.0], np.float32), (40000, 1)))
     draw = bk.bernoulli(p, out=p)  # in place, as the training loop does
-    assert draw is p and set(np.unique(p)) <= {0.0, 1.0}
+    assert draw is p
+    p = bk.to_numpy(p)
+    assert set(np.unique(p)) <= {0.0, 1.0}
     np.testing.assert_allclose(p.mean(axis=0), [0.0, 0.1, 0.5, 0.9, 1.0], atol=0.006)
+    # a fresh draw, and the same again from the same seed
+    again = make_backend(device, np.float32, seed=0)
+    first = bk.to_numpy(bk.uniform((3, 4)))
+    assert not np.array_equal(first, bk.to_numpy(bk.uniform((3, 4))))
+    again.bernoulli(again.asarray(np.full((40000, 5), 0.5, np.float32)))
+    np.testing.assert_array_equal(bk.to_numpy(again.uniform((3, 4))), first)
 
 
-def test_addmm_and_gather_rows():
+@pytest.mark.parametrize(
+    "a_shape, b_shape, transposed",
+    [
+        ((4, 3), (3, 5), False),  # the product is the largest: alpha scales a
+        ((4, 3), (3, 5), True),  # ... also when a is a transposed view
+        ((4, 9), (9, 2), False),  # b is the smallest
+        ((6, 30), (30, 7), False),  # the product is the smallest
+    ],
+)
+def test_addmm_scales_the_smallest_operand_and_leaves_inputs_alone(a_shape, b_shape, transposed):
     rng = np.random.default_rng(0)
     bk = NumpyBackend(np.float64)
-    c, a, b = rng.normal(size=(4, 5)), rng.normal(size=(4, 3)), rng.normal(size=(3, 5))
+    a = rng.normal(size=a_shape[::-1]).T if transposed else rng.normal(size=a_shape)
+    b = rng.normal(size=b_shape)
+    c = rng.normal(size=(a_shape[0], b_shape[1]))
+    a_before, b_before = a.copy(), b.copy()
     expected = c + 0.5 * a @ b
-    np.testing.assert_allclose(bk.addmm_(c, a, b, alpha=0.5), expected)
+    for _ in range(2):  # the second call reuses the work arrays
+        result = bk.addmm_(c, a, b, alpha=0.5)
+        assert result is c
+        np.testing.assert_allclose(c, expected)
+        expected = expected + 0.5 * a @ b
+    np.testing.assert_array_equal(a, a_before)
+    np.testing.assert_array_equal(b, b_before)
+
+
+def test_gather_rows():
+    rng = np.random.default_rng(0)
+    bk = NumpyBackend(np.float64)
     X = rng.normal(size=(10, 5))
     rows = np.array([7, 1, 3])
     out = np.empty((3, 5))
