@@ -21,6 +21,18 @@ CD: four), both threaded by BLAS, and the merged ones split in row blocks over
 one thread per core with BLAS on one thread (as ``n_jobs=-1`` runs them).  The
 fastest one is the ceiling each row is divided by.
 
+The element-wise floor: what NumPy must do besides the products in any
+implementation of the step, timed alone on one thread: the ``exp`` of every
+sigmoid and one float32 uniform draw per sampled unit.  ``bound`` is the
+fraction of the ceiling a step could reach if nothing else took any time,
+``ceiling / (ceiling + floor)`` in seconds.  ``torch GEMM`` times the merged
+products with torch's own BLAS, the ceiling of the torch-CPU row.
+
+Before every timed pass the script sleeps a moment: after its last product
+OpenBLAS keeps a thread spinning for about 0.1 s, which would otherwise slow
+down the first part of the next row (another library's threads, or BLAS held
+to one thread, then compete with it for a core).
+
 Run from the repository root::
 
     python benchmarks/bench_throughput.py               # all rows, 5 rounds
@@ -48,6 +60,7 @@ from skebm import BernoulliRBM
 from skebm._backend import NumpyBackend
 
 N_VISIBLE, N_HIDDEN = 784, 500
+SETTLE_SECONDS = 0.25  # OpenBLAS's idle thread spins ~0.1 s after its last call
 ARRANGEMENTS = ("separate", "merged", "blocks")
 HERE = Path(__file__).resolve().parent
 
@@ -179,6 +192,71 @@ def gemm_seconds(method, batch, n_neg, arrangement, repeats):
     return best
 
 
+def floor_seconds(method, batch, repeats):
+    """Best time of the element-wise work no step can skip, on one thread.
+
+    PCD-1 takes sigmoids of the chains' visible units and of the hidden
+    units of data and chains, and draws the chains' visible and hidden
+    states; CD-1 takes sigmoids of the data's hidden units, the
+    reconstruction and its hidden units, and draws the data's hidden and the
+    reconstruction's visible states.  Both come to the same counts.
+    """
+    rng = np.random.default_rng(0)
+    f32 = np.float32
+    n_exp = batch * N_VISIBLE + 2 * batch * N_HIDDEN
+    n_draws = batch * (N_VISIBLE + N_HIDDEN)
+    x = rng.normal(size=n_exp).astype(f32)
+    out = np.empty_like(x)
+    draws = np.empty(n_draws, f32)
+
+    def work():
+        np.exp(x, out=out)
+        rng.random(out=draws, dtype=f32)
+
+    n_calls = max(1, 2000 // batch)
+    best = np.inf
+    work()
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(n_calls):
+            work()
+        best = min(best, (time.perf_counter() - start) / n_calls)
+    return best
+
+
+def torch_gemm_seconds(method, batch, repeats):
+    """Best time of the merged products with torch's BLAS (the torch-CPU ceiling)."""
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    W = torch.randn(N_HIDDEN, N_VISIBLE, generator=generator) * 0.01
+    V = torch.rand(2 * batch, N_VISIBLE, generator=generator)
+    H = torch.rand(2 * batch, N_HIDDEN, generator=generator)
+    out_h = torch.empty_like(H)
+    out_v = torch.empty(batch, N_VISIBLE)
+    top, bottom = slice(0, batch), slice(batch, 2 * batch)
+
+    def products():
+        if method == "cd":
+            torch.matmul(V[top], W.T, out=out_h[top])
+            torch.matmul(H[bottom], W, out=out_v)
+            torch.matmul(V[bottom], W.T, out=out_h[bottom])
+        else:
+            torch.matmul(H[bottom], W, out=out_v)
+            torch.matmul(V, W.T, out=out_h)
+        W.addmm_(H.T, V, alpha=1e-6)
+
+    n_calls = max(1, 2000 // batch)
+    best = np.inf
+    products()
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(n_calls):
+            products()
+        best = min(best, (time.perf_counter() - start) / n_calls)
+    return best
+
+
 def make_runner(impl, method, batch, X):
     """A function that makes one timed pass and returns its seconds."""
     if impl == "sklearn":
@@ -275,14 +353,25 @@ def main():
         for batch in args.batch_sizes
         for arrangement in ARRANGEMENTS
     }
+    steps = [(method, batch) for method in args.methods for batch in args.batch_sizes]
+    floors = {step: [] for step in steps}
+    torch_gemms = {step: [] for step in steps} if "skebm-torch-cpu" in impls else {}
     times = {c: [] for c in configs}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for round_ in range(args.rounds):
             for key in ceilings:
                 method, batch, arrangement = key
+                time.sleep(SETTLE_SECONDS)
                 ceilings[key].append(gemm_seconds(method, batch, batch, arrangement, 3))
+            for step in steps:
+                time.sleep(SETTLE_SECONDS)
+                floors[step].append(floor_seconds(*step, 3))
+            for step in torch_gemms:
+                time.sleep(SETTLE_SECONDS)
+                torch_gemms[step].append(torch_gemm_seconds(*step, 3))
             for config in configs:
+                time.sleep(SETTLE_SECONDS)
                 times[config].append(runners[config]())
             print(f"round {round_ + 1}/{args.rounds} done", flush=True)
         memory = {c: peak_traced_mb(runners[c]) for c in configs if "cuda" not in c[0]}
@@ -316,6 +405,19 @@ def main():
         f"{m}-{b}-{a}": {"samples_per_s": b / statistics.median(v), "all": [b / s for s in v]}
         for (m, b, a), v in ceilings.items()
     }
+    bounds = {}
+    for method, batch in steps:
+        ceiling_s = min(statistics.median(ceilings[(method, batch, a)]) for a in ARRANGEMENTS)
+        floor_s = statistics.median(floors[(method, batch)])
+        bounds[f"{method}-{batch}"] = {
+            "ceiling_ms": 1e3 * ceiling_s,
+            "elementwise_floor_ms": 1e3 * floor_s,
+            "bound_fraction_of_ceiling": ceiling_s / (ceiling_s + floor_s),
+            "torch_gemm_samples_per_s": (
+                batch / statistics.median(torch_gemms[(method, batch)])
+                if torch_gemms else None
+            ),
+        }
 
     header = f"{'impl':18s} {'method':6s} {'batch':>5s} {'samples/s':>10s} {'ceiling':>10s} {'of ceil':>8s} {'vs sklearn':>10s} {'peak MB':>8s}"
     print()
@@ -338,13 +440,26 @@ def main():
     print("peak MB = tracemalloc peak of one pass (NumPy and Python heap; torch tensors not traced)")
     for key, value in ceiling_rows.items():
         print(f"  GEMM-only {key:20s} {value['samples_per_s']:10.0f} samples/s")
+    print("per step: products (ceiling), element-wise floor (exp + uniform draws, one thread),")
+    print("  bound = ceiling / (ceiling + floor); torch GEMM = the merged products with torch's BLAS")
+    for key, value in bounds.items():
+        torch_rate = value["torch_gemm_samples_per_s"]
+        torch_text = "" if torch_rate is None else f"  torch GEMM {torch_rate:8.0f} samples/s"
+        print(
+            f"  {key:10s} products {value['ceiling_ms']:7.2f} ms  floor "
+            f"{value['elementwise_floor_ms']:6.2f} ms  bound {value['bound_fraction_of_ceiling']:4.0%}"
+            f"{torch_text}"
+        )
 
     output = args.output or HERE / "results" / (
         "throughput-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + ".json"
     )
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     Path(output).write_text(
-        json.dumps({"machine": info, "rows": rows, "gemm_ceilings": ceiling_rows}, indent=2)
+        json.dumps(
+            {"machine": info, "rows": rows, "gemm_ceilings": ceiling_rows, "bounds": bounds},
+            indent=2,
+        )
     )
     print(f"wrote {output}")
 
