@@ -229,12 +229,12 @@ class GaussianBernoulliRBM(BaseRBM):
         more than one, each update runs over contiguous blocks of chains and
         of hidden units in parallel, each block with its own random stream,
         and BLAS is held to one thread meanwhile (its own threads would
-        compete for the same cores). For training on an idle machine BLAS's
-        threads alone are usually faster; on cores shared with other work,
-        and for AIS, the blocks are faster (see the user guide on devices
-        and threads). Results are
-        reproducible for a given ``n_jobs`` and ``random_state``, but differ
-        between values of ``n_jobs``. With 1, BLAS alone decides how many
+        compete for the same cores). On an idle machine BLAS's threads
+        alone are faster for small batches (tens of rows) and about as fast
+        for larger ones; on cores shared with other work, and for AIS, the
+        blocks are faster (see the user guide on devices and threads).
+        Results are reproducible for a given ``n_jobs`` and
+        ``random_state``, but differ between values of ``n_jobs``. With 1, BLAS alone decides how many
         threads a product uses. Ignored on torch devices, which use torch's
         threads.
     verbose : int, default=0
