@@ -232,13 +232,20 @@ def test_torch_fast_step_equals_textbook_step(method):
 
 @needs_torch
 def test_torch_cpu_training_reaches_the_mnist_quality_bar():
+    # One model's held-out log-likelihood varies by about +-5 nats with the
+    # seed, and on torch also with the thread count (which changes MKL's
+    # summation order, and so the whole trajectory): the bar is checked on
+    # the mean of three seeds, as a property of the path, not of one draw.
     X_train, X_test, _, _ = binary_mnist_split()
-    rbm = BernoulliRBM(
-        n_components=20, learning_rate=0.05, batch_size=20, n_iter=30, random_state=0,
-        device="cpu",
-    ).fit(X_train)
-    assert all(isinstance(v, np.ndarray) for v in rbm._fitted_params().values())
-    assert rbm.score(X_test) >= -170
+    scores = []
+    for seed in range(3):
+        rbm = BernoulliRBM(
+            n_components=20, learning_rate=0.05, batch_size=20, n_iter=30,
+            random_state=seed, device="cpu",
+        ).fit(X_train)
+        assert all(isinstance(v, np.ndarray) for v in rbm._fitted_params().values())
+        scores.append(rbm.score(X_test))
+    assert np.mean(scores) >= -170, scores
 
 
 @needs_torch
