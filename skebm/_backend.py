@@ -139,30 +139,13 @@ class NumpyBackend:
         return np.matmul(a, b, out=out)
 
     def addmm_(self, c, a, b, alpha=1.0):
-        """c += alpha * (a @ b), in place.
-
-        ``alpha`` multiplies the smallest of ``a``, ``b`` and the product (a
-        copy, the inputs are left alone): for a weight update from a small
-        batch that is a pass over the batch instead of one over the weights.
-        """
-        if alpha != 1.0 and min(a.size, b.size) < c.size:
-            if a.size <= b.size:
-                a = self._scaled(a, alpha)
-            else:
-                b = self._scaled(b, alpha)
-            alpha = 1.0
+        """c += alpha * (a @ b), in place."""
         product = self._scratch("product", c.shape, c.dtype)
         np.matmul(a, b, out=product)
         if alpha != 1.0:
             product *= alpha
         c += product
         return c
-
-    def _scaled(self, x, alpha):
-        """alpha * x in a work array laid out like x (a transposed view stays one)."""
-        if x.flags.f_contiguous and not x.flags.c_contiguous:
-            return np.multiply(x.T, alpha, out=self._scratch("scaled", x.T.shape, x.dtype)).T
-        return np.multiply(x, alpha, out=self._scratch("scaled", x.shape, x.dtype))
 
     def sigmoid(self, x, out=None):
         # 1 / (1 + exp(-x)) with NumPy's vectorised exp: about twice as fast

@@ -406,9 +406,9 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         try:
             stats = _column_stats(X)
             if first_call:
-                np_params = self._initial_params(
-                    stats, dtype, np.random.default_rng(seed)
-                )
+                # a stream of its own: the backend draws from ``seed`` itself
+                init_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+                np_params = self._initial_params(stats, dtype, init_rng)
                 params = self._device_params(bk, np_params)
                 state = {
                     "velocity": {key: bk.zeros(v.shape) for key, v in params.items()},

@@ -315,7 +315,9 @@ def ais_log_partition(
     LogPartitionEstimate
     """
     start_time = time.perf_counter()
-    forward_seed, reverse_seed = np.random.SeedSequence(seed).generate_state(2)
+    # separate streams for the forward run, the reverse run and the reverse
+    # run's choice of start rows, so that no two of them share random bits
+    forward_seed, reverse_seed, start_seed = np.random.SeedSequence(seed).generate_state(3)
     betas = ais_schedule(n_betas)
 
     bk = make_bk(int(forward_seed))
@@ -342,7 +344,7 @@ def ais_log_partition(
         if reverse_start is None:
             v_start = v_final
         else:
-            rows = np.random.default_rng(int(reverse_seed)).permutation(
+            rows = np.random.default_rng(int(start_seed)).permutation(
                 reverse_start.shape[0]
             )
             v_start = reverse_start[np.resize(rows, n_chains)]
