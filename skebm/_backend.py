@@ -235,8 +235,8 @@ class TorchBackend:
         self.rng = torch.Generator(device=self.device)
         self.rng.manual_seed(int(seed) if seed is not None else 0)
         # torch's CPU generator is a Mersenne Twister that fills one element at
-        # a time; NumPy's PCG64 writes the same uniforms into the tensor's
-        # memory about 1.5x faster, and uniforms are a tenth of a CPU step
+        # a time; NumPy's PCG64 fills the tensor's memory with uniforms about
+        # 1.5x faster, and the draws are a tenth of a training step on the CPU
         self._host_rng = (
             np.random.default_rng(seed) if self.device.type == "cpu" else None
         )

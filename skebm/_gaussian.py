@@ -234,9 +234,9 @@ class GaussianBernoulliRBM(BaseRBM):
         for larger ones; on cores shared with other work, and for AIS, the
         blocks are faster (see the user guide on devices and threads).
         Results are reproducible for a given ``n_jobs`` and
-        ``random_state``, but differ between values of ``n_jobs``. With 1, BLAS alone decides how many
-        threads a product uses. Ignored on torch devices, which use torch's
-        threads.
+        ``random_state``, but differ between values of ``n_jobs``. With 1,
+        BLAS alone decides how many threads a product uses. Ignored on torch
+        devices, which use torch's threads.
     verbose : int, default=0
         Print one line per epoch when positive.
     random_state : int, RandomState instance or None, default=None
