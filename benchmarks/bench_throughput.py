@@ -125,6 +125,23 @@ def _cpu_name():
     return platform.processor()
 
 
+def best_seconds(work, batch, repeats):
+    """Best time of one call of ``work`` (a step's worth), over ``repeats`` timed loops.
+
+    Each loop makes about 2,000 samples' worth of calls; one call before
+    them warms up caches and work arrays.
+    """
+    n_calls = max(1, 2000 // batch)
+    work()
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(n_calls):
+            work()
+        best = min(best, (time.perf_counter() - start) / n_calls)
+    return best
+
+
 def gemm_seconds(method, batch, n_neg, arrangement, repeats):
     """Best time of the float32 products one update needs, alone."""
     rng = np.random.default_rng(0)
@@ -180,16 +197,8 @@ def gemm_seconds(method, batch, n_neg, arrangement, repeats):
             np.matmul(V[bottom], W.T, out=out_h[bottom])
             np.matmul(H.T, V, out=grad)
 
-    n_calls = max(1, 2000 // batch)
-    best = np.inf
     with bk.threads():
-        products()
-        for _ in range(repeats):
-            start = time.perf_counter()
-            for _ in range(n_calls):
-                products()
-            best = min(best, (time.perf_counter() - start) / n_calls)
-    return best
+        return best_seconds(products, batch, repeats)
 
 
 def floor_seconds(method, batch, repeats):
@@ -213,15 +222,7 @@ def floor_seconds(method, batch, repeats):
         np.exp(x, out=out)
         rng.random(out=draws, dtype=f32)
 
-    n_calls = max(1, 2000 // batch)
-    best = np.inf
-    work()
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(n_calls):
-            work()
-        best = min(best, (time.perf_counter() - start) / n_calls)
-    return best
+    return best_seconds(work, batch, repeats)
 
 
 def torch_gemm_seconds(method, batch, repeats):
@@ -246,15 +247,7 @@ def torch_gemm_seconds(method, batch, repeats):
             torch.matmul(V, W.T, out=out_h)
         W.addmm_(H.T, V, alpha=1e-6)
 
-    n_calls = max(1, 2000 // batch)
-    best = np.inf
-    products()
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(n_calls):
-            products()
-        best = min(best, (time.perf_counter() - start) / n_calls)
-    return best
+    return best_seconds(products, batch, repeats)
 
 
 def make_runner(impl, method, batch, X):
