@@ -29,10 +29,11 @@ def floored_variance(var, mean):
     """Per-feature training variance, with constant features given a typical one.
 
     A constant feature (variance zero, at most ``CONSTANT_RELATIVE_VARIANCE``
-    times its squared mean, or at most ``CONSTANT_ABSOLUTE_VARIANCE``) has no spread of its own to model, so it gets the
-    median variance of the non-constant features (1 if every feature is
-    constant).  Every other feature keeps its own variance, however small or
-    large, so features on different scales are modelled on their own scale.
+    times its squared mean, or at most ``CONSTANT_ABSOLUTE_VARIANCE``) has no
+    spread of its own to model, so it gets the median variance of the
+    non-constant features (1 if every feature is constant).  Every other
+    feature keeps its own variance, however small or large, so features on
+    different scales are modelled on their own scale.
     """
     var = np.nan_to_num(np.asarray(var, dtype=np.float64), nan=0.0, posinf=0.0)
     mean = np.nan_to_num(np.asarray(mean, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
