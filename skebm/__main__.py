@@ -14,8 +14,10 @@ of the 100 learned filters.  Run ``python -m skebm --help`` for the options.
 """
 
 import argparse
+import shlex
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
@@ -147,12 +149,84 @@ def save_filters(rbm, path):
     return f"Learned filters saved to {path}"
 
 
+def device_problem(device):
+    """Why ``device`` cannot be used on this machine, or None if it can.
+
+    The check runs before any training, so that a device that does not exist
+    here (``"cuda"`` without a GPU, a typo) stops the demo at once.
+    """
+    from ._backend import resolve_device
+
+    try:
+        resolve_device(device)
+    except (ValueError, ImportError) as exc:
+        return f"{exc} Omit --device to compute with NumPy."
+    return None
+
+
+def output_problem(path):
+    """Why the picture of the filters cannot be saved to ``path``, or None if it can.
+
+    Checked before any training: the folder must exist, ``path`` must not be
+    a folder, matplotlib must know the file type (when matplotlib is
+    installed), and the file must be writable.  The check opens the file for
+    appending, which changes nothing in an existing file, and removes it
+    again if it did not exist.
+    """
+    path = Path(path)
+    folder = path.parent
+    if path.is_dir():
+        return (
+            f"{path} is a folder; give a file name, such as "
+            f"{path / 'skebm_filters.png'}"
+        )
+    if not folder.exists():
+        return (
+            f"the folder {folder} does not exist; create it first "
+            f"(mkdir -p {shlex.quote(str(folder))}) or choose another path"
+        )
+    if not folder.is_dir():
+        return f"{folder} is not a folder; choose a path inside an existing folder"
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:  # the picture will be skipped, with a message saying why
+        pass
+    else:
+        formats = FigureCanvasBase.get_supported_filetypes()
+        suffix = path.suffix[1:].lower()
+        if suffix and suffix not in formats:
+            return (
+                f"matplotlib cannot save a '.{suffix}' file; end the name in "
+                f".png or another of: {', '.join(sorted(formats))}"
+            )
+    existed = path.exists()
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as exc:
+        return (
+            f"cannot write {path} ({exc.strerror}); choose a folder you can "
+            "write to, or pass --no-plot"
+        )
+    if not existed:
+        path.unlink()
+    return None
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     for name in ("n_components", "n_iter", "blas_threads"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be a positive integer")
+    if args.device is not None:
+        problem = device_problem(args.device)
+        if problem:
+            parser.error(f"argument --device: {problem}")
+    if not args.no_plot:
+        problem = output_problem(args.output)
+        if problem:
+            parser.error(f"argument --output: {problem}")
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=args.blas_threads, user_api="blas"):

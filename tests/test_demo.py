@@ -1,5 +1,6 @@
 """python -m skebm: the data protocol, the options and the output."""
 
+import os
 import re
 import subprocess
 import sys
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from skebm.__main__ import build_parser, main, nudge, nudged_digits
+from skebm.__main__ import build_parser, main, nudge, nudged_digits, output_problem
 
 
 def test_nudge_shifts_by_one_pixel_with_zeros_shifted_in():
@@ -96,3 +97,109 @@ def test_bad_option_is_rejected(capsys):
     with pytest.raises(SystemExit):
         main(["--n-components", "0"])
     assert "--n-components must be a positive integer" in capsys.readouterr().err
+
+
+def demo_error(capsys, *args):
+    """Run the demo with ``args``; return its one-line argparse error."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--n-iter", "1", "--n-components", "4", *args])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # stopped before the data, the fits and the picture
+    error_lines = [line for line in captured.err.splitlines() if "error:" in line]
+    assert len(error_lines) == 1
+    return error_lines[0]
+
+
+# "cuda:99" is no device on any machine: without torch, without CUDA, or with
+# fewer than a hundred GPUs; "gpu" is not a torch device string at all
+@pytest.mark.parametrize("device", ["cuda:99", "gpu"])
+def test_unusable_device_is_rejected_before_training(capsys, tmp_path, device):
+    error = demo_error(capsys, "--device", device, "--output", str(tmp_path / "f.png"))
+    assert error.startswith("python -m skebm: error: argument --device:")
+    assert repr(device) in error
+    assert "Omit --device to compute with NumPy" in error
+    assert not list(tmp_path.iterdir())
+
+
+def test_cuda_without_cuda_names_the_problem(capsys, tmp_path):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    error = demo_error(capsys, "--device", "cuda", "--output", str(tmp_path / "f.png"))
+    assert "CUDA is not available on this machine" in error
+
+
+def test_device_without_torch_says_how_to_get_it(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # as if torch were not installed
+    error = demo_error(capsys, "--device", "cpu", "--output", str(tmp_path / "f.png"))
+    assert "PyTorch is not installed" in error
+    assert "Omit --device to compute with NumPy" in error
+
+
+def test_unusable_device_gives_no_traceback():
+    result = subprocess.run(
+        [sys.executable, "-m", "skebm", "--device", "cuda:99"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    last_line = result.stderr.splitlines()[-1]
+    assert last_line.startswith("python -m skebm: error: argument --device:")
+    assert result.stdout == ""
+
+
+def test_output_in_a_missing_folder_is_rejected_before_training(capsys, tmp_path):
+    missing = tmp_path / "no such folder"
+    error = demo_error(capsys, "--output", str(missing / "filters.png"))
+    assert error.startswith("python -m skebm: error: argument --output:")
+    assert f"the folder {missing} does not exist" in error
+    assert not missing.exists()
+
+
+def test_output_that_is_a_folder_or_inside_a_file_is_rejected(capsys, tmp_path):
+    error = demo_error(capsys, "--output", str(tmp_path))
+    assert f"{tmp_path} is a folder; give a file name" in error
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("kept")
+    error = demo_error(capsys, "--output", str(a_file / "filters.png"))
+    assert f"{a_file} is not a folder" in error
+    assert a_file.read_text() == "kept"
+
+
+def test_output_of_an_unknown_file_type_is_rejected(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    error = demo_error(capsys, "--output", str(tmp_path / "filters.xyz"))
+    assert "matplotlib cannot save a '.xyz' file" in error
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0,
+    reason="needs file permissions that bind (not root, not Windows)",
+)
+def test_output_in_a_read_only_folder_is_rejected(capsys, tmp_path):
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        error = demo_error(capsys, "--output", str(folder / "filters.png"))
+    finally:
+        folder.chmod(0o700)
+    assert f"cannot write {folder / 'filters.png'}" in error
+    assert not list(folder.iterdir())
+
+
+def test_output_check_leaves_files_as_they_were(tmp_path):
+    new = tmp_path / "filters.png"
+    assert output_problem(new) is None
+    assert not new.exists()  # the probe file is removed again
+    old = tmp_path / "old.png"
+    old.write_bytes(b"old picture")
+    assert output_problem(old) is None
+    assert old.read_bytes() == b"old picture"
+
+
+def test_no_plot_skips_the_output_check(capsys, tmp_path):
+    out = run_demo(capsys, "--no-plot", "--output", str(tmp_path / "missing" / "f.png"))
+    assert "skipped (--no-plot)" in out
