@@ -3,7 +3,16 @@
 from ._bernoulli import BernoulliRBM
 from ._dbn import DBN
 from ._dbn_classifier import DBNClassifier
+from ._exceptions import DivergenceError
 from ._gaussian import GaussianBernoulliRBM
+from ._partition import LogPartitionEstimate
 
-__all__ = ["BernoulliRBM", "DBN", "DBNClassifier", "GaussianBernoulliRBM"]
+__all__ = [
+    "BernoulliRBM",
+    "DBN",
+    "DBNClassifier",
+    "DivergenceError",
+    "GaussianBernoulliRBM",
+    "LogPartitionEstimate",
+]
 __version__ = "0.1.0"

@@ -22,6 +22,13 @@ TORCH_INSTALL_HINT = (
 )
 
 
+#: every random number is drawn in float32, whatever the model's dtype, so
+#: that float32 and float64 data see the same draws (and models that differ
+#: only by rounding); float32's 2**-24 resolution is far finer than any
+#: Monte Carlo error of a Bernoulli or Gaussian draw
+DRAW_DTYPE = np.float32
+
+
 class NumpyBackend:
     """Array operations on NumPy arrays (the default backend)."""
 
@@ -193,12 +200,15 @@ class NumpyBackend:
 
     # --- randomness ----------------------------------------------------------
     def uniform(self, shape, out=None):
-        if out is not None:
-            return self.rng.random(out=out, dtype=self.dtype)
-        return self.rng.random(shape, dtype=self.dtype)
+        if out is None:
+            out = np.empty(shape, dtype=self.dtype)
+        if out.dtype == DRAW_DTYPE:
+            return self.rng.random(out=out, dtype=DRAW_DTYPE)
+        out[...] = self.rng.random(out.shape, dtype=DRAW_DTYPE)
+        return out
 
     def normal(self, shape):
-        return self.rng.standard_normal(shape, dtype=self.dtype)
+        return self.rng.standard_normal(shape, dtype=DRAW_DTYPE).astype(self.dtype, copy=False)
 
     def bernoulli(self, p, out=None):
         """Draw 0/1 with success probabilities ``p`` (in ``out`` if given).
@@ -206,8 +216,8 @@ class NumpyBackend:
         One uniform draw for the whole array, into a reused buffer; ``out``
         may be ``p`` itself.
         """
-        u = self._scratch("uniform", p.shape, self.dtype)
-        self.rng.random(out=u, dtype=self.dtype)
+        u = self._scratch("uniform", p.shape, DRAW_DTYPE)
+        self.rng.random(out=u, dtype=DRAW_DTYPE)
         hits = self._scratch("hits", p.shape, np.bool_)
         np.less(u, p, out=hits)
         if out is None:
@@ -383,19 +393,22 @@ class TorchBackend:
     def uniform(self, shape, out=None):
         if out is None:
             out = self.empty(shape)
-        return self._fill_uniform(out)
+        if out.dtype == self.torch.float32:
+            return self._fill_uniform(out)
+        return out.copy_(self._fill_uniform(self._scratch("uniform", tuple(out.shape), self.torch.float32)))
 
     def _fill_uniform(self, out):
-        """Uniform [0, 1) draws into ``out`` (NumPy's generator on the CPU)."""
+        """Uniform [0, 1) float32 draws into ``out`` (NumPy's generator on the CPU)."""
         if self._host_rng is not None and out.is_contiguous():
-            self._host_rng.random(out=out.numpy(), dtype=self.np_dtype)
+            self._host_rng.random(out=out.numpy(), dtype=DRAW_DTYPE)
             return out
         return out.uniform_(generator=self.rng)
 
     def normal(self, shape):
-        return self.torch.randn(
-            shape, generator=self.rng, dtype=self.dtype, device=self.device
+        draws = self.torch.randn(
+            shape, generator=self.rng, dtype=self.torch.float32, device=self.device
         )
+        return draws.to(self.dtype)
 
     def bernoulli(self, p, out=None):
         """Draw 0/1 with success probabilities ``p`` (in ``out``, which may be ``p``).
@@ -403,7 +416,9 @@ class TorchBackend:
         A uniform draw compared with ``p``: on the CPU several times faster
         than ``torch.bernoulli``, and the same on every device.
         """
-        u = self._fill_uniform(self._scratch("uniform", tuple(p.shape)))
+        u = self._fill_uniform(
+            self._scratch("uniform", tuple(p.shape), self.torch.float32)
+        )
         if out is None:
             return (u < p).to(self.dtype)
         return self.torch.lt(u, p, out=out)

@@ -10,7 +10,9 @@ trains or where the arrays live.
 
 import hashlib
 import mmap
+import os
 import sys
+import weakref
 from contextlib import contextmanager
 import time
 import warnings
@@ -36,6 +38,9 @@ from sklearn.utils.validation import (
 )
 
 from ._backend import make_backend, resolve_device
+from ._early_stopping import EarlyStopping as _EarlyStopping
+from ._exceptions import DivergenceError
+from ._transaction import Transaction
 from ._units import VisibleUnits
 from ._partition import (
     DEFAULT_N_BETAS,
@@ -56,10 +61,39 @@ _FLIP_BLOCK = 2**22
 _MONITOR_ROWS = 1000
 #: rows converted to float64 at once for the feature statistics (about 3 MB)
 _STATS_ROWS = 512
+#: the per-epoch monitor reports log-likelihoods when log Z is exact over at
+#: most this many units (2**16 states: milliseconds for small inputs)
+_MONITOR_EXACT_UNITS = 16
+#: weights beyond which a model counts as diverged: a single hidden unit that
+#: moves a visible log-odds (or a Gaussian mean, in standard deviations) this
+#: far saturates every conditional it touches, and no usable model comes near
+MAX_SCALED_WEIGHT = 1e3
+#: a chunk whose feature means lie this many standard deviations from those
+#: seen before counts as "far outside the range seen so far"
+_FAR_OUTSIDE_SIGMAS = 10.0
 
 
-class DivergenceError(FloatingPointError):
-    """Training produced non-finite parameters."""
+#: estimators that have warned about out-of-range data since they were last
+#: fitted (kept outside the estimator, whose attributes transform must not touch)
+_RANGE_WARNED = weakref.WeakSet()
+
+
+def _caller_stacklevel():
+    """The ``stacklevel`` that points a warning at the user's line.
+
+    Counted from the function that calls ``warnings.warn``: frames in skebm
+    and in scikit-learn (its ``fit`` wrappers, ``Pipeline``, searches) are
+    skipped, so the warning names the line in the user's code, however deep
+    inside the package it was raised.
+    """
+    inside = tuple(
+        os.path.dirname(os.path.abspath(module.__file__)) + os.sep
+        for module in (sys.modules[__package__], sys.modules["sklearn"])
+    )
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(inside):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -82,6 +116,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "early_stopping": ["boolean"],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
         "device": [str, None],
         "n_jobs": [
             Interval(Integral, None, -1, closed="right"),
@@ -109,10 +144,11 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         n_chains=None,
         validation_fraction=None,
         early_stopping=False,
-        n_iter_no_change=3,
-        tol=0.0,
+        n_iter_no_change=10,
+        tol=1e-3,
         device=None,
         n_jobs=None,
+        warm_start=False,
         verbose=0,
         random_state=None,
         log_partition_method="auto",
@@ -134,6 +170,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.tol = tol
         self.device = device
         self.n_jobs = n_jobs
+        self.warm_start = warm_start
         self.verbose = verbose
         self.random_state = random_state
         self.log_partition_method = log_partition_method
@@ -196,7 +233,12 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 dtype=(np.float64, np.float32),
                 reset=reset,
             )
-        self._units.check_values(X)
+        message = self._units.range_message(X)
+        if reset:
+            _RANGE_WARNED.discard(self)
+        if message is not None and self not in _RANGE_WARNED:
+            _RANGE_WARNED.add(self)
+            warnings.warn(message, UserWarning, stacklevel=_caller_stacklevel())
         return X
 
     def _validate_dask(self, X, *, reset):
@@ -300,55 +342,46 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
         Notes
         -----
-        A ``KeyboardInterrupt`` (Ctrl-C) during training leaves the model as
-        it was at the end of the last completed epoch, parameters, persistent
-        chains and momentum together, with ``n_iter_`` epochs completed (0:
-        the initialisation), and is then re-raised.  The model is usable, and
-        ``partial_fit`` resumes from it.  An interrupt before training starts
-        leaves the model as it was before the call.
+        A call that is rejected (bad data, device or settings, or
+        ``DivergenceError``) leaves the estimator exactly as it was before
+        the call, ``n_features_in_`` included.  A ``KeyboardInterrupt``
+        (Ctrl-C) after at least one epoch has completed keeps the model as it
+        was at the end of the last completed epoch (parameters, persistent
+        chains and momentum together, ``n_iter_`` epochs), resumable with
+        ``partial_fit``, and is then re-raised; an interrupt before that
+        leaves the estimator as it was before the call.
         """
-        X = self._validate_X(X, reset=True, stream=True)
-        device = resolve_device(self.device)
-        seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, size=3)
-        X_train, train_rows, X_val = self._split_validation(
-            X, np.random.default_rng(seeds[0])
-        )
-        bk = make_backend(device, X.dtype, seed=seeds[1], n_threads=self._n_threads())
-
-        snapshot = dict(self.__dict__)
-        training = False
-        try:
-            stats = _column_stats(X_train, train_rows)
-            np_params = self._initial_params(stats, X.dtype, np.random.default_rng(seeds[2]))
-            params = self._device_params(bk, np_params)
-            state = {
-                "velocity": {key: bk.zeros(value.shape) for key, value in params.items()},
-                "chains": self._initial_chains(bk, params, X_train, train_rows),
-            }
-            self.random_state_ = np.random.RandomState(seeds[2])
-            # the rows behind feature_mean_/feature_var_, which partial_fit merges
-            self.n_samples_seen_ = stats["n_samples"]
-            self.feature_mean_ = stats["mean"]
-            self.feature_var_ = stats["var"]
-            self.history_ = []
-            self.n_iter_ = 0
-            self._publish(bk, params, state)
-            training = True
-            self._train_epochs(
-                bk, params, state, X_train, X_val, self.n_iter, rows=train_rows
+        with Transaction(self) as transaction:
+            warm = self.warm_start and hasattr(self, "components_")
+            fitted_shape = self.components_.shape if warm else None
+            X = self._validate_X(X, reset=True, stream=True)
+            if warm:
+                self._check_continuable(fitted_shape, X.shape[1], "warm_start=True")
+            device = resolve_device(self.device)
+            seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, size=3)
+            X_train, train_rows, X_val = self._split_validation(
+                X, np.random.default_rng(seeds[0])
             )
-        except KeyboardInterrupt:
-            # _train_epochs has rolled back to the last completed epoch; an
-            # interrupt while setting up leaves the previous model.  Either
-            # way the caller still sees the interrupt.
-            if not training:
-                self.__dict__.clear()
-                self.__dict__.update(snapshot)
-            raise
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(snapshot)
-            raise
+            dtype = self.components_.dtype if warm else X.dtype
+            bk = make_backend(device, dtype, seed=seeds[1], n_threads=self._n_threads())
+            stats = _column_stats(X_train, train_rows)
+            if warm:
+                params, state = self._resume_state(bk, stats, X_train, train_rows)
+            else:
+                np_params = self._initial_params(stats, dtype, np.random.default_rng(seeds[2]))
+                params = self._device_params(bk, np_params)
+                state = {
+                    "velocity": {key: bk.zeros(v.shape) for key, v in params.items()},
+                    "chains": self._initial_chains(bk, params, X_train, train_rows),
+                }
+                self.history_ = []
+                self.n_iter_ = 0
+            self.random_state_ = np.random.RandomState(seeds[2])
+            self._set_stats(stats)
+            self._publish(bk, params, state)
+            self._train_epochs(
+                bk, params, state, X_train, X_val, self.n_iter, train_rows, transaction
+            )
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -358,9 +391,10 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         The persistent chains, momentum and feature statistics carry over from
         call to call, so streaming a data set through ``partial_fit`` one chunk
         at a time trains like one pass of ``fit`` without the reshuffling.
-        Chunks may be slices of a ``numpy.memmap`` or a dask array (whose
-        blocks are computed one at a time), so data larger than memory trains
-        in bounded memory.
+        Each call counts as one iteration: ``n_iter_`` grows by one and
+        ``history_`` gets a record of the chunk.  Chunks may be slices of a
+        ``numpy.memmap`` or a dask array (whose blocks are computed one at a
+        time), so data larger than memory trains in bounded memory.
 
         A call that fails or is interrupted (``KeyboardInterrupt``) leaves the
         model exactly as it was before the call, random state included, and
@@ -378,32 +412,33 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self : object
             The updated model.
         """
-        first_call = not hasattr(self, "components_")
-        # _fit_context skips this once fitted, but set_params may have run since
-        self._validate_params()
-        if not first_call and self.n_components != self.components_.shape[0]:
-            raise ValueError(
-                f"n_components={self.n_components} differs from the "
-                f"{self.components_.shape[0]} hidden units of the fitted model, "
-                "which partial_fit continues; call fit to start a new model."
-            )
-        X = self._validate_X(X, reset=first_call, stream=True)
-        device = resolve_device(self.device)
-        snapshot = dict(self.__dict__)
-        rng_state = self.random_state_.get_state() if not first_call else None
-        if first_call:
-            self.random_state_ = check_random_state(self.random_state)
-            if not isinstance(self.random_state_, np.random.RandomState) or (
-                self.random_state_ is np.random.mtrand._rand
-            ):
-                self.random_state_ = np.random.RandomState(
-                    self.random_state_.randint(0, 2**31 - 1)
+        with Transaction(self):
+            first_call = not hasattr(self, "components_")
+            # _fit_context skips this once fitted, but set_params may have run since
+            self._validate_params()
+            if self.early_stopping:
+                raise ValueError(
+                    "early_stopping=True needs held-out data to monitor, and "
+                    "partial_fit holds none out: set early_stopping=False, or "
+                    "call fit with validation_fraction set."
                 )
-        seed = self.random_state_.randint(0, 2**31 - 1)
-        dtype = X.dtype if first_call else self.components_.dtype
-        bk = make_backend(device, dtype, seed=seed, n_threads=self._n_threads())
-
-        try:
+            fitted_shape = None if first_call else self.components_.shape
+            X = self._validate_X(X, reset=first_call, stream=True)
+            if not first_call:
+                self._check_continuable(fitted_shape, X.shape[1], "partial_fit")
+            device = resolve_device(self.device)
+            if first_call:
+                self.random_state_ = check_random_state(self.random_state)
+                if not isinstance(self.random_state_, np.random.RandomState) or (
+                    self.random_state_ is np.random.mtrand._rand
+                ):
+                    self.random_state_ = np.random.RandomState(
+                        self.random_state_.randint(0, 2**31 - 1)
+                    )
+            seed = self.random_state_.randint(0, 2**31 - 1)
+            dtype = X.dtype if first_call else self.components_.dtype
+            bk = make_backend(device, dtype, seed=seed, n_threads=self._n_threads())
+            start = time.perf_counter()
             stats = _column_stats(X)
             if first_call:
                 # a stream of its own: the backend draws from ``seed`` itself
@@ -414,35 +449,64 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                     "velocity": {key: bk.zeros(v.shape) for key, v in params.items()},
                     "chains": self._initial_chains(bk, params, X),
                 }
-                self.n_samples_seen_ = 0
-                self.feature_mean_ = stats["mean"]
-                self.feature_var_ = stats["var"]
+                self._set_stats(stats)
                 self.history_ = []
                 self.n_iter_ = 0
             else:
-                # copies: training updates in place, and the fitted arrays must
-                # stay as they are until the whole chunk is done
-                params = {k: bk.copy(v) for k, v in self._fitted_params().items()}
-                state = {
-                    "velocity": {k: bk.copy(v) for k, v in self._velocity.items()},
-                    "chains": bk.copy(self.h_samples_),
-                }
+                seen = self._feature_stats()
                 self._merge_stats(stats)
+                params, state = self._resume_state(bk, self._feature_stats(), X)
             with bk.threads():
                 if _is_dask_array(X):
                     self._train_blocks(bk, params, state, X, shuffle=False)
                 else:
                     self._train_batches(bk, params, state, X, order=np.arange(X.shape[0]))
-            self._check_finite(bk, params)
+            self._check_divergence(bk, params, X, None if first_call else seen)
             self._publish(bk, params, state)
-            self.n_samples_seen_ += X.shape[0]
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(snapshot)
-            if rng_state is not None:
-                self.random_state_.set_state(rng_state)
-            raise
+            self.n_iter_ += 1
+            record = self._monitor(bk, params, _head_rows(X, _MONITOR_ROWS), None)
+            record = {
+                "epoch": self.n_iter_, "time": time.perf_counter() - start,
+                "n_samples": int(X.shape[0]), **record,
+            }  # fmt: skip
+            self.history_.append(record)
+            if self.verbose:
+                print(_format_record(self._progress_label(), record, None))
         return self
+
+    def _check_continuable(self, fitted_shape, n_features, how):
+        """Raise when the fitted model cannot continue on data of this width."""
+        n_hidden, n_fitted_features = fitted_shape
+        if self.n_components != n_hidden:
+            raise ValueError(
+                f"n_components={self.n_components} differs from the {n_hidden} "
+                f"hidden units of the fitted model, which {how} continues; call fit "
+                "(with warm_start=False) to start a new model."
+            )
+        if n_features != n_fitted_features:
+            raise ValueError(
+                f"X has {n_features} features, but the fitted model, which {how} "
+                f"continues, has {n_fitted_features}; call fit (with "
+                "warm_start=False) to start a new model."
+            )
+
+    def _resume_state(self, bk, stats, X, rows=None):
+        """Training state from the fitted attributes, to continue training.
+
+        Copies: training updates in place, and the fitted arrays must stay as
+        they are until the call completes.  Statistics the units derive from
+        the data (e.g. a fixed sigma) follow ``stats``; chains are drawn
+        anew when ``n_chains`` has changed since.
+        """
+        params = {k: bk.copy(v) for k, v in self._fitted_params().items()}
+        self._units.follow_stats(bk, params, stats)
+        state = {"velocity": {k: bk.copy(v) for k, v in self._velocity.items()}}
+        n_chains = self.n_chains if self.n_chains is not None else self.batch_size
+        if self.h_samples_.shape[0] != n_chains:
+            state["chains"] = self._initial_chains(bk, params, X, rows)
+        else:
+            state["chains"] = bk.copy(self.h_samples_)
+        return params, state
 
     def _initial_params(self, stats, dtype, rng):
         """Hinton's initialisation: small random weights, log-odds visible biases."""
@@ -468,6 +532,19 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         v = bk.asarray(self._dense_rows(X, np.sort(picks)))
         return bk.bernoulli(self._units.mean_hidden(bk, params, v))
 
+    def _set_stats(self, stats):
+        """Publish the feature statistics of the rows seen (partial_fit merges them)."""
+        self.n_samples_seen_ = stats["n_samples"]
+        self.feature_mean_ = stats["mean"]
+        self.feature_var_ = stats["var"]
+
+    def _feature_stats(self):
+        return {
+            "mean": self.feature_mean_,
+            "var": self.feature_var_,
+            "n_samples": self.n_samples_seen_,
+        }
+
     def _merge_stats(self, stats):
         """Combine running feature mean/variance with a new chunk's (Chan et al.)."""
         n_old, n_new = self.n_samples_seen_, stats["n_samples"]
@@ -479,8 +556,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             + stats["var"] * n_new
             + delta**2 * (n_old * n_new / total)
         )
-        self.feature_mean_ = mean
-        self.feature_var_ = m2 / total
+        self._set_stats({"mean": mean, "var": m2 / total, "n_samples": total})
 
     def _split_validation(self, X, rng):
         """``(X_train, train_rows, X_val)``: the training rows and the held-out ones.
@@ -510,8 +586,13 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             return X[train_rows], None, X[val_rows]
         return X, train_rows, self._dense_rows(X, val_rows[:_MONITOR_ROWS])
 
-    def _train_epochs(self, bk, params, state, X_train, X_val, n_epochs, rows=None):
-        """The epochs of fit over X_train, or over its rows ``rows`` (sorted indices)."""
+    def _train_epochs(self, bk, params, state, X_train, X_val, n_epochs, rows, transaction):
+        """The epochs of fit over X_train, or over its rows ``rows`` (sorted indices).
+
+        Each completed epoch is a ``transaction`` checkpoint, so Ctrl-C keeps
+        the last one.  With ``early_stopping`` the best epoch's state is
+        restored at the end (``best_epoch_``).
+        """
         rng = bk.rng if bk.name == "numpy" else np.random.default_rng(
             int(bk.permutation(2**20)[0])
         )
@@ -523,59 +604,37 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if X_val is not None and X_val.shape[0] > _MONITOR_ROWS:
             X_val = X_val[:_MONITOR_ROWS]
         X_resident = self._resident(bk, X_train)
-        completed = [self._checkpoint()]
-        try:
-            with bk.threads():
-                self._run_epochs(
-                    bk, params, state, X_resident, X_monitor, X_val, n_epochs, completed, rows
-                )
-        except KeyboardInterrupt:
-            # back to the last completed epoch, all state from one moment
-            self.__dict__.clear()
-            self.__dict__.update(completed[0])
-            raise
-
-    def _checkpoint(self):
-        """A consistent copy of the fitted state (its arrays are never mutated)."""
-        return dict(self.__dict__, history_=list(self.history_))
-
-    def _run_epochs(
-        self, bk, params, state, X_resident, X_monitor, X_val, n_epochs, completed, rows
-    ):
-        """The epochs of fit; ``completed[0]`` keeps the last completed one's state."""
-        best_gap, epochs_worse = np.inf, 0
-        for epoch in range(1, n_epochs + 1):
-            start = time.perf_counter()
-            if _is_dask_array(X_resident):
-                self._train_blocks(bk, params, state, X_resident, shuffle=True)
-            else:
-                n_rows = X_resident.shape[0] if rows is None else len(rows)
-                order = bk.permutation(n_rows)
-                if rows is not None:
-                    order = rows[order]
-                self._train_batches(bk, params, state, X_resident, order)
-            self._check_finite(bk, params)
-            self._publish(bk, params, state)
-            self.n_iter_ = epoch
-            record = self._monitor(bk, params, X_monitor, X_val)
-            record = {"epoch": epoch, "time": time.perf_counter() - start, **record}
-            self.history_.append(record)
-            completed[0] = self._checkpoint()
-            if self.verbose:
-                print(_format_record(type(self).__name__, record, n_epochs))
-            if self.early_stopping:
-                gap = record["free_energy_gap"]
-                if gap < best_gap - self.tol:
-                    best_gap, epochs_worse = gap, 0
-                elif gap > best_gap + self.tol:
-                    epochs_worse += 1
-                if epochs_worse >= self.n_iter_no_change:
-                    if self.verbose:
-                        print(
-                            f"[{type(self).__name__}] early stopping: the free-energy "
-                            f"gap grew for {epochs_worse} epochs"
-                        )
+        stopper = _EarlyStopping(self) if self.early_stopping else None
+        self.best_epoch_ = None
+        first_epoch = self.n_iter_ + 1
+        with bk.threads():
+            for epoch in range(first_epoch, first_epoch + n_epochs):
+                start = time.perf_counter()
+                if _is_dask_array(X_resident):
+                    self._train_blocks(bk, params, state, X_resident, shuffle=True)
+                else:
+                    order = bk.permutation(n_rows)
+                    if rows is not None:
+                        order = rows[order]
+                    self._train_batches(bk, params, state, X_resident, order)
+                self._check_divergence(bk, params, X_monitor)
+                self._publish(bk, params, state)
+                self.n_iter_ = epoch
+                record = self._monitor(bk, params, X_monitor, X_val)
+                record = {"epoch": epoch, "time": time.perf_counter() - start, **record}
+                self.history_.append(record)
+                if self.verbose:
+                    print(_format_record(self._progress_label(), record, first_epoch + n_epochs - 1))
+                stop = stopper is not None and stopper.update(record)
+                transaction.checkpoint()
+                if stop:
                     break
+        if stopper is not None:
+            stopper.restore_best()
+
+    def _progress_label(self):
+        """The tag of progress lines (a DBN sets it to name the layer)."""
+        return getattr(self, "_layer_label", None) or type(self).__name__
 
     def _resident(self, bk, X):
         """X as the training loop reads it: on the device where that pays.
@@ -742,15 +801,67 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 params[key] += (lr * step_scale) * grad
         units.clip_params(bk, params)
 
-    def _check_finite(self, bk, params):
+    def _scaled_weights(self, bk, params):
+        """|W| in the units that decide saturation (log-odds for binary units)."""
+        return np.abs(bk.to_numpy(params["W"]))
+
+    def _divergence_problem(self, bk, params):
+        """What has blown up in ``params``, or None."""
         for key, value in params.items():
             if not bk.all_finite(value):
-                raise DivergenceError(
-                    f"Training diverged: parameter {key!r} became non-finite at "
-                    f"learning_rate={self.learning_rate}. Use a smaller "
-                    "learning_rate (or momentum), or scale the data; the model was "
-                    "left as it was before this call."
+                return f"parameter {key!r} became non-finite"
+        largest = float(self._scaled_weights(bk, params).max(initial=0.0))
+        if largest > MAX_SCALED_WEIGHT:
+            return (
+                f"the weights grew to {largest:.3g} (max |W_ji|{self._weight_scale_name()}; "
+                f"bound {MAX_SCALED_WEIGHT:g})"
+            )
+        return None
+
+    def _weight_scale_name(self):
+        return ""
+
+    def _divergence_advice(self):
+        return f"use a smaller learning_rate (e.g. {self.learning_rate / 10:g})"
+
+    def _check_divergence(self, bk, params, X, seen=None):
+        """Raise ``DivergenceError`` naming the likely cause when training blew up.
+
+        ``X`` holds rows just trained on; when they lie outside what the units
+        model, or far from ``seen`` (the feature statistics of the rows seen
+        before this call), that is named as the cause, before the learning
+        rate.
+        """
+        problem = self._divergence_problem(bk, params)
+        if problem is None:
+            return
+        causes = [self._divergence_advice()]
+        data_hint = self._data_hint(X, seen)
+        if data_hint:
+            causes.insert(0, data_hint)
+        raise DivergenceError(
+            f"Training of {type(self).__name__} diverged: {problem} at "
+            f"learning_rate={self.learning_rate}. Likely cause: "
+            + "; or ".join(causes)
+            + ". The model was left as it was before this call."
+        )
+
+    def _data_hint(self, X, seen):
+        """Why the data ``X`` may have caused a divergence, or ''."""
+        stats = _column_stats(_head_rows(X, _MONITOR_ROWS))
+        hint = self._units.range_hint(stats)
+        if hint:
+            return hint
+        if seen is not None:
+            scale = np.sqrt(np.maximum(seen["var"], 1e-12))
+            shift = float(np.max(np.abs(stats["mean"] - seen["mean"]) / scale))
+            if shift > _FAR_OUTSIDE_SIGMAS:
+                return (
+                    f"data far outside the range seen so far (feature means up to "
+                    f"{shift:.3g} standard deviations from those of the rows seen "
+                    "before): scale new data as the training data was"
                 )
+        return ""
 
     def _publish(self, bk, params, state):
         """Copy the training state into the fitted (NumPy) attributes."""
@@ -759,7 +870,12 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self._velocity = {k: bk.to_numpy(v).copy() for k, v in state["velocity"].items()}
 
     def _monitor(self, bk, params, X_monitor, X_val):
-        """Per-epoch figures: reconstruction error, mean free energy, the gap."""
+        """Per-epoch figures: reconstruction error, mean free energy, the gap.
+
+        Where log Z is exact and cheap (an enumerable layer of at most
+        ``_MONITOR_EXACT_UNITS`` units), also the mean log-likelihood of the
+        monitored training rows and of the held-out ones.
+        """
         units = self._units
         v = bk.asarray(X_monitor)
         h = units.mean_hidden(bk, params, v)
@@ -778,6 +894,18 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             record["free_energy_gap"] = (
                 record["validation_free_energy"] - record["free_energy"]
             )
+        n_hidden, n_visible = params["W"].shape
+        enumerable = min(n_hidden, n_visible) if units.discrete else n_hidden
+        if enumerable <= _MONITOR_EXACT_UNITS:
+            host = make_backend(None, np.float64)
+            log_z = exact_log_partition(
+                units, host, {k: host.asarray(bk.to_numpy(p)) for k, p in params.items()}
+            )
+            record["log_likelihood"] = -record["free_energy"] - log_z
+            if X_val is not None:
+                record["validation_log_likelihood"] = (
+                    -record["validation_free_energy"] - log_z
+                )
         return record
 
     # ------------------------------------------------------------------------
@@ -1296,9 +1424,11 @@ def _row_blocks(X, block_order=None, rows_per_block=_CHUNK_ROWS):
         yield BaseRBM._dense_rows(X, slice(start, start + rows_per_block))
 
 
-def _format_record(name, record, n_epochs):
+def _format_record(label, record, n_epochs):
+    """One progress line; ``n_epochs`` None for partial_fit's open-ended count."""
+    count = f"{record['epoch']}" if n_epochs is None else f"{record['epoch']}/{n_epochs}"
     parts = [
-        f"[{name}] epoch {record['epoch']}/{n_epochs}",
+        f"[{label}] {'call' if n_epochs is None else 'epoch'} {count}",
         f"{record['time']:.2f}s",
         f"recon {record['reconstruction_error']:.4f}",
         f"F(train) {record['free_energy']:.3f}",
@@ -1306,4 +1436,18 @@ def _format_record(name, record, n_epochs):
     if "free_energy_gap" in record:
         parts.append(f"F(val) {record['validation_free_energy']:.3f}")
         parts.append(f"gap {record['free_energy_gap']:.3f}")
+    if "log_likelihood" in record:
+        parts.append(f"LL(train) {record['log_likelihood']:.3f}")
+    if "validation_log_likelihood" in record:
+        parts.append(f"LL(val) {record['validation_log_likelihood']:.3f}")
     return "  ".join(parts)
+
+
+def _head_rows(X, n_rows):
+    """The first ``n_rows`` rows of X as a dense NumPy array (dask computed)."""
+    head = X[:n_rows]
+    if _is_dask_array(head):
+        head = head.compute()
+    if sp.issparse(head):
+        head = head.toarray()
+    return np.asarray(head)

@@ -1,7 +1,5 @@
 """Binary visible units: E(v, h) = -a.v - b.h - h.W.v."""
 
-import warnings
-
 import numpy as np
 import scipy.sparse as sp
 
@@ -60,17 +58,26 @@ class BernoulliVisible(VisibleUnits):
     def visible_gradients(self, bk, params, v_pos, h_pos, v_neg, h_neg):
         return {"a": v_pos.mean(axis=0) - v_neg.mean(axis=0)}
 
-    def check_values(self, X):
+    def range_message(self, X):
         values = X.data if sp.issparse(X) else X
         if values.size and (values.min() < 0 or values.max() > 1):
-            warnings.warn(
+            return (
                 "Bernoulli visible units model values in [0, 1] (binary data or "
                 f"probabilities), but X ranges over [{values.min():g}, "
                 f"{values.max():g}]. Scale it, e.g. with MinMaxScaler, or use "
-                "GaussianBernoulliRBM for real-valued data.",
-                UserWarning,
-                stacklevel=4,
+                "GaussianBernoulliRBM for real-valued data."
             )
+        return None
+
+    def range_hint(self, X_stats):
+        # [0, 1] data has a mean in [0, 1] and a variance of at most 1/4
+        mean, var = X_stats["mean"], X_stats["var"]
+        if np.any(mean < -0.01) or np.any(mean > 1.01) or np.any(var > 0.26):
+            return (
+                "data outside the [0, 1] range that Bernoulli units model: scale it "
+                "(e.g. MinMaxScaler) or use GaussianBernoulliRBM"
+            )
+        return ""
 
     def initial_params(self, X_stats, n_hidden, rng):
         return {"a": smoothed_log_odds(X_stats["mean"], X_stats["n_samples"])}
@@ -117,15 +124,20 @@ class BernoulliRBM(BaseRBM):
     n_chains : int, default=None
         Number of persistent chains; None means ``batch_size``.
     validation_fraction : float, default=None
-        Share of the training rows held out to monitor over-fitting (the
-        free-energy gap in ``history_``). None holds out nothing.
+        Share of the training rows held out to monitor training (in
+        ``history_``: the free-energy gap, and the held-out log-likelihood
+        where log Z is exact and cheap). None holds out nothing.
     early_stopping : bool, default=False
-        Stop when the free-energy gap between held-out and training rows has
-        grown for ``n_iter_no_change`` epochs. Needs ``validation_fraction``.
-    n_iter_no_change : int, default=3
-        Epochs of a growing gap tolerated before early stopping.
-    tol : float, default=0.0
-        Change of the gap (in nats) below which it counts as unchanged.
+        Stop when the held-out score has not improved by more than ``tol``
+        for ``n_iter_no_change`` epochs, then restore the parameters of the
+        best epoch (``best_epoch_``). The score is the held-out
+        log-likelihood where an enumerable layer has at most 16 units (exact
+        log Z every epoch), otherwise minus the free-energy gap. Needs
+        ``validation_fraction``; ``partial_fit`` rejects it.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement larger than ``tol`` before stopping.
+    tol : float, default=1e-3
+        Improvement of the held-out score (in nats) that counts as one.
     device : str, default=None
         None computes with NumPy; a torch device string ("cpu", "cuda",
         "cuda:1", "mps") computes with torch there; "auto" picks the best
@@ -145,8 +157,15 @@ class BernoulliRBM(BaseRBM):
         ``random_state``, but differ between values of ``n_jobs``. With 1,
         BLAS alone decides how many threads a product uses. Ignored on torch
         devices, which use torch's threads.
+    warm_start : bool, default=False
+        When True, ``fit`` continues from the fitted parameters, persistent
+        chains and momentum of the previous call instead of starting anew,
+        for ``n_iter`` more epochs (``n_iter_`` and ``history_`` go on
+        counting). The data must have as many features as before.
     verbose : int, default=0
-        Print one line per epoch when positive.
+        1 prints one line per epoch (per call of ``partial_fit``) and a
+        progress line for long AIS estimates of log Z; 2 also prints the
+        progress within an epoch.
     random_state : int, RandomState instance or None, default=None
         Seed of initialisation, shuffling and Gibbs sampling; an int also
         seeds the AIS estimate of log Z (otherwise AIS uses seed 0, so
@@ -174,11 +193,19 @@ class BernoulliRBM(BaseRBM):
     h_samples_ : ndarray of shape (n_chains, n_components)
         Hidden states of the persistent chains.
     n_iter_ : int
-        Epochs completed.
+        Epochs completed by ``fit`` (continued by ``warm_start``), plus one
+        per ``partial_fit`` call.
     history_ : list of dict
-        One record per epoch: ``epoch``, ``time``, ``reconstruction_error``,
-        ``free_energy`` and, with ``validation_fraction``,
-        ``validation_free_energy`` and ``free_energy_gap``.
+        One record per epoch or ``partial_fit`` call: ``epoch``, ``time``,
+        ``reconstruction_error``, ``free_energy`` (of up to 1000 training
+        rows), ``n_samples`` (``partial_fit``), ``log_likelihood`` where log
+        Z is exact and cheap and, with ``validation_fraction``,
+        ``validation_free_energy``, ``free_energy_gap`` and
+        ``validation_log_likelihood``. With early stopping, the record of
+        the epoch whose parameters were kept has ``restored=True``.
+    best_epoch_ : int or None
+        The epoch whose parameters early stopping kept; None without early
+        stopping.
     feature_mean_, feature_var_ : ndarray of shape (n_features,)
         Mean and variance of the training data.
     n_samples_seen_ : int

@@ -5,7 +5,7 @@ import math
 import numpy as np
 
 from ._backend import LOG_2PI
-from ._base import BaseRBM, DivergenceError
+from ._base import BaseRBM
 from ._partition import DEFAULT_N_BETAS, DEFAULT_N_CHAINS
 from ._units import VisibleUnits
 
@@ -20,9 +20,6 @@ CONSTANT_ABSOLUTE_VARIANCE = 1e-30
 #: training variance of feature i: 1/100 to 10 times it, so s_i between 1/10
 #: and ~3.2 times the feature's standard deviation
 LEARNED_VARIANCE_RANGE = (1e-2, 1e1)
-#: weights (in standard deviations of their visible unit) beyond which training
-#: counts as diverged
-MAX_SCALED_WEIGHT = 1e4
 
 
 def floored_variance(var, mean):
@@ -148,6 +145,15 @@ class GaussianVisible(VisibleUnits):
             "log_var_data": log_var.copy(),
         }
 
+    def follow_stats(self, bk, params, X_stats):
+        # a fixed sigma is the std of every row seen; a learned one keeps its
+        # value, bounded around the new reference
+        log_var = np.log(floored_variance(X_stats["var"], X_stats["mean"]))
+        params["log_var_data"] = bk.asarray(log_var)
+        if not self.learn_sigma:
+            params["log_var"] = bk.asarray(log_var)
+        self.clip_params(bk, params)
+
     def base_params(self, params, X_stats):
         # the base shares the model's variance, so the generic interpolation
         # (which mixes only ``a``) stays between two models of the same sigma
@@ -204,15 +210,20 @@ class GaussianBernoulliRBM(BaseRBM):
     n_chains : int, default=None
         Number of persistent chains; None means ``batch_size``.
     validation_fraction : float, default=None
-        Share of the training rows held out to monitor over-fitting (the
-        free-energy gap in ``history_``). None holds out nothing.
+        Share of the training rows held out to monitor training (in
+        ``history_``: the free-energy gap, and the held-out log-likelihood
+        where log Z is exact and cheap). None holds out nothing.
     early_stopping : bool, default=False
-        Stop when the free-energy gap between held-out and training rows has
-        grown for ``n_iter_no_change`` epochs. Needs ``validation_fraction``.
-    n_iter_no_change : int, default=3
-        Epochs of a growing gap tolerated before early stopping.
-    tol : float, default=0.0
-        Change of the gap (in nats) below which it counts as unchanged.
+        Stop when the held-out score has not improved by more than ``tol``
+        for ``n_iter_no_change`` epochs, then restore the parameters of the
+        best epoch (``best_epoch_``). The score is the held-out
+        log-likelihood where an enumerable layer has at most 16 units (exact
+        log Z every epoch), otherwise minus the free-energy gap. Needs
+        ``validation_fraction``; ``partial_fit`` rejects it.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement larger than ``tol`` before stopping.
+    tol : float, default=1e-3
+        Improvement of the held-out score (in nats) that counts as one.
     learn_sigma : bool, default=False
         False keeps each ``sigma_`` at the training data's standard deviation
         of that feature.  True learns it, parameterised as the log-variance
@@ -238,8 +249,15 @@ class GaussianBernoulliRBM(BaseRBM):
         ``random_state``, but differ between values of ``n_jobs``. With 1,
         BLAS alone decides how many threads a product uses. Ignored on torch
         devices, which use torch's threads.
+    warm_start : bool, default=False
+        When True, ``fit`` continues from the fitted parameters, persistent
+        chains and momentum of the previous call instead of starting anew,
+        for ``n_iter`` more epochs (``n_iter_`` and ``history_`` go on
+        counting). The data must have as many features as before.
     verbose : int, default=0
-        Print one line per epoch when positive.
+        1 prints one line per epoch (per call of ``partial_fit``) and a
+        progress line for long AIS estimates of log Z; 2 also prints the
+        progress within an epoch.
     random_state : int, RandomState instance or None, default=None
         Seed of initialisation, shuffling and Gibbs sampling.
     log_partition_method : {"auto", "exact", "ais"}, default="auto"
@@ -266,11 +284,19 @@ class GaussianBernoulliRBM(BaseRBM):
     h_samples_ : ndarray of shape (n_chains, n_components)
         Hidden states of the persistent chains.
     n_iter_ : int
-        Epochs completed.
+        Epochs completed by ``fit`` (continued by ``warm_start``), plus one
+        per ``partial_fit`` call.
     history_ : list of dict
-        One record per epoch: ``epoch``, ``time``, ``reconstruction_error``,
-        ``free_energy`` and, with ``validation_fraction``,
-        ``validation_free_energy`` and ``free_energy_gap``.
+        One record per epoch or ``partial_fit`` call: ``epoch``, ``time``,
+        ``reconstruction_error``, ``free_energy`` (of up to 1000 training
+        rows), ``n_samples`` (``partial_fit``), ``log_likelihood`` where log
+        Z is exact and cheap and, with ``validation_fraction``,
+        ``validation_free_energy``, ``free_energy_gap`` and
+        ``validation_log_likelihood``. With early stopping, the record of
+        the epoch whose parameters were kept has ``restored=True``.
+    best_epoch_ : int or None
+        The epoch whose parameters early stopping kept; None without early
+        stopping.
     feature_mean_, feature_var_ : ndarray of shape (n_features,)
         Mean and variance of the training data.
     n_samples_seen_ : int
@@ -353,11 +379,12 @@ class GaussianBernoulliRBM(BaseRBM):
         n_chains=None,
         validation_fraction=None,
         early_stopping=False,
-        n_iter_no_change=3,
-        tol=0.0,
+        n_iter_no_change=10,
+        tol=1e-3,
         learn_sigma=False,
         device=None,
         n_jobs=None,
+        warm_start=False,
         verbose=0,
         random_state=None,
         log_partition_method="auto",
@@ -380,6 +407,7 @@ class GaussianBernoulliRBM(BaseRBM):
             tol=tol,
             device=device,
             n_jobs=n_jobs,
+            warm_start=warm_start,
             verbose=verbose,
             random_state=random_state,
             log_partition_method=log_partition_method,
@@ -415,37 +443,18 @@ class GaussianBernoulliRBM(BaseRBM):
         super()._set_fitted_params(params)
         self.sigma_ = np.exp(0.5 * params["log_var"])
 
-    def _check_finite(self, bk, params):
-        """Raise ``DivergenceError`` when training has blown up.
+    def _scaled_weights(self, bk, params):
+        """|W_ji| / sigma_i: how far one hidden unit moves a visible mean."""
+        return np.abs(bk.to_numpy(params["W"]) * np.exp(-0.5 * bk.to_numpy(params["log_var"])))
 
-        Blown up means a non-finite parameter, or a weight so large that one
-        hidden unit moves a visible mean by more than ``MAX_SCALED_WEIGHT``
-        standard deviations (``|W_ji| / sigma_i``): a diverging run grows
-        geometrically and passes that bound long before it overflows, and no
-        usable model comes near it.
-        """
-        problem = None
-        for key, value in params.items():
-            if not bk.all_finite(value):
-                name = "sigma_ (log-variance)" if key == "log_var" else repr(key)
-                problem = f"{name} became non-finite"
-                break
-        else:
-            scaled = bk.to_numpy(params["W"]) * np.exp(-0.5 * bk.to_numpy(params["log_var"]))
-            largest = float(np.abs(scaled).max(initial=0.0))
-            if largest > MAX_SCALED_WEIGHT:
-                problem = (
-                    f"the weights grew to {largest:.3g} standard deviations of a visible "
-                    f"unit (max |W_ji| / sigma_i; bound {MAX_SCALED_WEIGHT:g})"
-                )
-        if problem is None:
-            return
-        raise DivergenceError(
-            f"Training diverged: {problem} at learning_rate={self.learning_rate} with "
-            f"{self.n_components} hidden units"
-            f"{' and learn_sigma=True' if self.learn_sigma else ''}. The largest stable "
-            "step is about 2 / (number of active hidden units): use a smaller "
-            f"learning_rate (e.g. {self.learning_rate / 10:g})"
-            f"{' or keep sigma fixed (learn_sigma=False)' if self.learn_sigma else ''}. "
-            "The model was left as it was before this call."
+    def _weight_scale_name(self):
+        return " / sigma_i, in standard deviations of a visible unit"
+
+    def _divergence_advice(self):
+        learned = " or keep sigma fixed (learn_sigma=False)" if self.learn_sigma else ""
+        return (
+            f"a learning_rate too large for {self.n_components} hidden units"
+            f"{' with learn_sigma=True' if self.learn_sigma else ''}: the largest "
+            "stable step is about 2 / (number of active hidden units), so use a "
+            f"smaller learning_rate (e.g. {self.learning_rate / 10:g}){learned}"
         )

@@ -75,8 +75,20 @@ class VisibleUnits:
     def clip_params(self, bk, params):
         """Keep visible-side parameters in their valid range after an update."""
 
-    def check_values(self, X):
-        """Warn about data these units do not model (called once per method call)."""
+    def follow_stats(self, bk, params, X_stats):
+        """Update, in place, parameters that follow the data instead of being learned.
+
+        Called when training continues on more data (``partial_fit``,
+        ``warm_start``) with the statistics of every row seen so far.
+        """
+
+    def range_message(self, X):
+        """Why these units do not model the values of X, or None."""
+        return None
+
+    def range_hint(self, X_stats):
+        """Why data with these column statistics could make training diverge, or ''."""
+        return ""
 
     # --- hidden side: shared ----------------------------------------------------
     def hidden_activation(self, bk, params, v, out=None):

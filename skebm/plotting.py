@@ -18,7 +18,11 @@ _HISTORY_LABELS = {
     "free_energy": "mean free energy F(train)",
     "validation_free_energy": "mean free energy F(validation)",
     "free_energy_gap": "free-energy gap F(val) - F(train)",
+    "log_likelihood": "mean log-likelihood (train), nats",
+    "validation_log_likelihood": "mean log-likelihood (validation), nats",
 }
+#: numeric record keys that describe the run rather than the model
+_HISTORY_SKIP = ("epoch", "time", "n_samples")
 
 
 def _pyplot():
@@ -224,8 +228,8 @@ def plot_history(model, keys=None, *, axes=None):
     model : fitted estimator with ``history_``, or list of dict
         The model, or its ``history_`` list of per-epoch records.
     keys : list of str, default=None
-        Record keys to plot; None plots every numeric key except ``epoch`` and
-        ``time``.
+        Record keys to plot; None plots every numeric key except ``epoch``,
+        ``time`` and ``n_samples`` (flags such as ``restored`` are not plotted).
     axes : sequence of matplotlib Axes, default=None
         One Axes per key; None makes a new figure with a row of panels.
 
@@ -254,7 +258,9 @@ def plot_history(model, keys=None, *, axes=None):
     available = [
         key
         for key, value in history[0].items()
-        if key not in ("epoch", "time") and isinstance(value, (int, float, np.number))
+        if key not in _HISTORY_SKIP
+        and isinstance(value, (int, float, np.number))
+        and not isinstance(value, (bool, np.bool_))
     ]
     keys = available if keys is None else list(keys)
     missing = [key for key in keys if key not in history[0]]

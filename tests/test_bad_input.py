@@ -20,9 +20,15 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import generate_invalid_param_val, make_constraint
 
+from sklearn.base import BaseEstimator
+
 import skebm
 
-ESTIMATORS = [getattr(skebm, name) for name in skebm.__all__]
+ESTIMATORS = [
+    obj
+    for obj in (getattr(skebm, name) for name in skebm.__all__)
+    if isinstance(obj, type) and issubclass(obj, BaseEstimator)
+]
 N_FEATURES = 5
 SMALL = {  # tiny, fast settings per estimator
     "BernoulliRBM": dict(n_components=3, n_iter=2),

@@ -1,5 +1,8 @@
 """Ctrl-C during training: the model stays at a consistent, resumable point.
 
+Before the first epoch of a fit completes, that point is the estimator as it
+was before the call (unfitted if it was); after, the last completed epoch.
+
 The interrupts here are real: a ``KeyboardInterrupt`` raised from inside the
 training loop (the N-th mini-batch update, or the end-of-epoch monitoring)
 of a real model, exactly where a SIGINT would surface.  Training is
@@ -11,6 +14,7 @@ import copy
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 
 from skebm import BernoulliRBM
@@ -100,7 +104,29 @@ def _assert_equal(a, b, where):
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("update, completed", [(1, 0), (12, 0), (13, 1), (30, 2)])
+@pytest.mark.parametrize("update", [1, 12])
+def test_fit_interrupted_in_its_first_epoch_leaves_the_model_unfitted(X, device, update):
+    model = InterruptedRBM(n_iter=5, device=device, **PARAMS)
+    model.interrupt_at_update = update
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X)
+    with pytest.raises(NotFittedError):
+        model.transform(X)
+    assert set(vars(model)) <= set(model.get_params()) | {"_updates", "interrupt_at_update"}
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_refit_interrupted_in_its_first_epoch_keeps_the_previous_model(X, device):
+    model = InterruptedRBM(n_iter=2, device=device, **PARAMS).fit(X)
+    before = fitted_state(model)
+    model.interrupt_at_update = model._updates + 5
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X[::-1])
+    assert_same_state(fitted_state(model), before)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("update, completed", [(13, 1), (30, 2)])
 def test_fit_interrupt_keeps_last_completed_epoch(X, device, update, completed):
     model = InterruptedRBM(n_iter=5, device=device, **PARAMS)
     model.interrupt_at_update = update
