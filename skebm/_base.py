@@ -679,13 +679,22 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         on_device = bk.name == "torch" and isinstance(X, bk.torch.Tensor)
         if on_device:
             order = bk.torch.as_tensor(order, device=X.device)  # one copy per pass
-        for start in range(0, len(order), batch_size):
+        n_batches = -(-len(order) // batch_size)
+        report_every = max(1, n_batches // 10) if self.verbose > 1 else 0
+        begin = time.perf_counter()
+        for batch, start in enumerate(range(0, len(order), batch_size), start=1):
             rows = order[start : start + batch_size]
             if not on_device:
                 rows = np.sort(rows)  # sequential reads from memory maps
             buffers = self._step_buffers(bk, state, len(rows), X.shape[1])
             bk.gather_rows(X, rows, out=buffers.data)
             self._train_step(bk, params, state, buffers, len(rows) / batch_size)
+            if report_every and (batch % report_every == 0 or batch == n_batches):
+                elapsed = time.perf_counter() - begin
+                print(
+                    f"[{self._progress_label()}]   batch {batch}/{n_batches}  "
+                    f"{elapsed:.2f}s  {min(start + batch_size, len(order)) / elapsed:.0f} rows/s"
+                )
 
     def _step_buffers(self, bk, state, n_rows, n_visible):
         """The work arrays of an update from ``n_rows`` rows, made once per fit."""
@@ -1144,11 +1153,29 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 reverse=reverse,
                 reverse_start=reverse_start,
                 seed=seed,
+                progress=self._ais_progress(n_chains, n_betas) if self.verbose else None,
             )
         self.log_partition_ = float(estimate.log_z)
         self.log_partition_estimate_ = estimate
         self._log_partition_key = (self._params_fingerprint(), settings)
         return self.log_partition_
+
+    def _ais_progress(self, n_chains, n_betas):
+        """A progress printer for AIS: elapsed time and an estimate of what is left."""
+        label, starts = self._progress_label(), {}
+        print(f"[{label}] AIS estimate of log Z: {n_chains} chains x {n_betas} temperatures")
+
+        def report(run, fraction):
+            start = starts.setdefault(run, time.perf_counter())
+            if fraction == 0.0:
+                return
+            elapsed = time.perf_counter() - start
+            print(
+                f"[{label}] AIS {run} {fraction:4.0%}  {elapsed:.1f}s elapsed, "
+                f"about {elapsed * (1 - fraction) / fraction:.1f}s left for this run"
+            )
+
+        return report
 
     def _log_partition_settings(self, method, n_chains, n_betas, random_state):
         """Validated ("exact",) or ("ais", n_chains, n_betas, seed, n_threads)."""

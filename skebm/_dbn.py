@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._base import _row_blocks
 from ._bernoulli import BernoulliRBM
 from ._partition import binary_states
+from ._transaction import Transaction
 
 #: the per-layer training parameters: one value for every layer, or a tuple
 LAYER_PARAMS = (
@@ -159,6 +160,8 @@ def build_rbms(estimator, n_layers_seeds):
             rbm._validate_params()
         except ValueError as exc:
             raise ValueError(f"Layer {layer} of {type(estimator).__name__}: {exc}") from exc
+        # progress lines name the network and the layer, counted from 1
+        rbm._layer_label = f"{type(estimator).__name__} layer {layer + 1}/{len(sizes)}"
         rbms.append(rbm)
     return rbms
 
@@ -344,17 +347,18 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self : object
             The fitted network.
         """
-        X = self._validate_X(X, reset=True)
-        sizes = check_layer_sizes(self.hidden_layer_sizes)
-        seeds = layer_seeds(self.random_state, len(sizes))
-        rbms = build_rbms(self, seeds[1:])
-        inputs = X
-        for layer, rbm in enumerate(rbms):
-            rbm.fit(inputs)
-            if layer + 1 < len(rbms):
-                # transform works chunk by chunk, so no layer sees more than a chunk at once
-                inputs = rbm.transform(inputs)
-        self._publish(rbms, seeds[0])
+        with Transaction(self):
+            X = self._validate_X(X, reset=True)
+            sizes = check_layer_sizes(self.hidden_layer_sizes)
+            seeds = layer_seeds(self.random_state, len(sizes))
+            rbms = build_rbms(self, seeds[1:])
+            inputs = X
+            for layer, rbm in enumerate(rbms):
+                rbm.fit(inputs)
+                if layer + 1 < len(rbms):
+                    # transform works chunk by chunk, so no layer sees more than a chunk at once
+                    inputs = rbm.transform(inputs)
+            self._publish(rbms, seeds[0])
         return self
 
     def partial_fit(self, X, y=None):
@@ -376,30 +380,28 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self : object
             The updated network.
         """
-        first_call = not hasattr(self, "rbms_")
-        # sklearn validates only the first call; set_params may have changed
-        # them since, and a bad value must not reach the fitted layers
-        self._validate_params()
-        X = self._validate_X(X, reset=first_call)
-        sizes = check_layer_sizes(self.hidden_layer_sizes)
-        if first_call:
-            seeds = layer_seeds(self.random_state, len(sizes))
-            rbms = build_rbms(self, seeds[1:])
-        else:
-            rbms = self.rbms_
-            fitted_sizes = tuple(rbm.n_components for rbm in rbms)
-            if tuple(sizes) != fitted_sizes or not isinstance(
-                rbms[0], rbm_class(self.visible_units)
-            ):
-                raise ValueError(
-                    f"hidden_layer_sizes={self.hidden_layer_sizes!r} and "
-                    f"visible_units={self.visible_units!r} differ from the fitted "
-                    f"layers {fitted_sizes}; partial_fit continues a fitted network, "
-                    "so call fit to train a new architecture."
-                )
-        snapshots = [dict(rbm.__dict__) for rbm in rbms]
-        try:
-            if not first_call:
+        with Transaction(self):
+            first_call = not hasattr(self, "rbms_")
+            # sklearn validates only the first call; set_params may have changed
+            # them since, and a bad value must not reach the fitted layers
+            self._validate_params()
+            X = self._validate_X(X, reset=first_call)
+            sizes = check_layer_sizes(self.hidden_layer_sizes)
+            if first_call:
+                seeds = layer_seeds(self.random_state, len(sizes))
+                rbms = build_rbms(self, seeds[1:])
+            else:
+                rbms = self.rbms_
+                fitted_sizes = tuple(rbm.n_components for rbm in rbms)
+                if tuple(sizes) != fitted_sizes or not isinstance(
+                    rbms[0], rbm_class(self.visible_units)
+                ):
+                    raise ValueError(
+                        f"hidden_layer_sizes={self.hidden_layer_sizes!r} and "
+                        f"visible_units={self.visible_units!r} differ from the fitted "
+                        f"layers {fitted_sizes}; partial_fit continues a fitted network, "
+                        "so call fit to train a new architecture."
+                    )
                 # training parameters changed by set_params apply from now on
                 for rbm, params in zip(rbms, per_layer_values(self, len(sizes))):
                     rbm.set_params(device=self.device, verbose=self.verbose, **params)
@@ -408,13 +410,8 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 rbm.partial_fit(inputs)
                 if layer + 1 < len(rbms):
                     inputs = rbm.transform(inputs)
-        except BaseException:
-            for rbm, snapshot in zip(rbms, snapshots):
-                rbm.__dict__.clear()
-                rbm.__dict__.update(snapshot)
-            raise
-        if first_call:
-            self._publish(rbms, seeds[0])
+            if first_call:
+                self._publish(rbms, seeds[0])
         return self
 
     def _publish(self, rbms, seed):

@@ -14,6 +14,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._backend import make_backend, resolve_device
 from ._base import _row_blocks
 from ._dbn import _LAYER_CONSTRAINTS, DBN, check_layer_sizes
+from ._exceptions import DivergenceError
+from ._transaction import Transaction
 
 
 class DBNClassifier(ClassifierMixin, BaseEstimator):
@@ -237,59 +239,62 @@ weight_decay, n_chains : one value or a tuple with one value per layer
         self : object
             The fitted classifier.
         """
-        X, y = validate_data(
-            self, X, y, accept_sparse="csr", dtype=(np.float64, np.float32)
-        )
-        check_classification_targets(y)
-        check_layer_sizes(self.hidden_layer_sizes)
-        labelled = _labelled_rows(y)
-        classes, y_index = np.unique(y[labelled], return_inverse=True)
-        if classes.shape[0] < 2:
-            raise ValueError(
-                f"DBNClassifier needs labelled samples of at least 2 classes; got "
-                f"{classes.shape[0]} class(es) among {int(labelled.sum())} labelled "
-                "rows (rows labelled -1 are unlabelled)."
+        with Transaction(self):
+            X, y = validate_data(
+                self, X, y, accept_sparse="csr", dtype=(np.float64, np.float32)
             )
-        seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, size=3)
+            check_classification_targets(y)
+            check_layer_sizes(self.hidden_layer_sizes)
+            labelled = _labelled_rows(y)
+            classes, y_index = np.unique(y[labelled], return_inverse=True)
+            if classes.shape[0] < 2:
+                raise ValueError(
+                    f"DBNClassifier needs labelled samples of at least 2 classes; got "
+                    f"{classes.shape[0]} class(es) among {int(labelled.sum())} labelled "
+                    "rows (rows labelled -1 are unlabelled)."
+                )
+            device = resolve_device(self.device)  # before pretraining, not after
+            seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, size=3)
 
-        dbn = self._make_dbn(int(seeds[0])).fit(X)
+            dbn = self._make_dbn(int(seeds[0])).fit(X)
 
-        X_lab = X[labelled]
-        if sp.issparse(X_lab):
-            X_lab = X_lab.toarray()
-        train, val = self._split(y_index, int(seeds[1]))
-        coefs, intercepts = _pretrained_layers(dbn)
-        init = np.random.default_rng(int(seeds[2]))
-        # Glorot's uniform initialisation: output gradients reach the stack at once
-        fan_in, fan_out = coefs[-1].shape[1], classes.shape[0]
-        limit = np.sqrt(6.0 / (fan_in + fan_out))
-        coefs.append(init.uniform(-limit, limit, size=(fan_in, fan_out)))
-        intercepts.append(np.zeros(classes.shape[0]))
+            X_lab = X[labelled]
+            if sp.issparse(X_lab):
+                X_lab = X_lab.toarray()
+            train, val = self._split(y_index, int(seeds[1]))
+            coefs, intercepts = _pretrained_layers(dbn)
+            init = np.random.default_rng(int(seeds[2]))
+            # Glorot's uniform initialisation: output gradients reach the stack at once
+            fan_in, fan_out = coefs[-1].shape[1], classes.shape[0]
+            limit = np.sqrt(6.0 / (fan_in + fan_out))
+            coefs.append(init.uniform(-limit, limit, size=(fan_in, fan_out)))
+            intercepts.append(np.zeros(classes.shape[0]))
 
-        device = resolve_device(self.device)
-        bk = make_backend(device, X.dtype, seed=int(seeds[2]))
-        # copies: fine-tuning updates its arrays in place, and a refit restarts from these
-        pretrained = ([w.copy() for w in coefs], [b.copy() for b in intercepts])
-        coefs, intercepts, history = self._fine_tune(
-            bk, coefs, intercepts, X_lab, y_index, train, val, self.fine_tune_n_iter
-        )
-        validation_scores = history["validation"]
-        if self.refit and val is not None:
-            # early stopping has chosen the number of epochs; the held-out rows
-            # now train too, from the same pretrained start
+            bk = make_backend(device, X.dtype, seed=int(seeds[2]))
+            # copies: fine-tuning updates its arrays in place, and a refit restarts from these
+            pretrained = ([w.copy() for w in coefs], [b.copy() for b in intercepts])
             coefs, intercepts, history = self._fine_tune(
-                bk, *pretrained, X_lab, y_index, np.arange(len(y_index)), None,
-                history["best_epoch"],
+                bk, coefs, intercepts, X_lab, y_index, train, val, self.fine_tune_n_iter
             )
+            validation_scores = history["validation"]
+            if self.refit and val is not None:
+                # early stopping has chosen the number of epochs; the held-out rows
+                # now train too, from the same pretrained start
+                coefs, intercepts, history = self._fine_tune(
+                    bk, *pretrained, X_lab, y_index, np.arange(len(y_index)), None,
+                    history["best_epoch"],
+                )
 
-        self.classes_ = classes
-        self.dbn_ = dbn
-        self.coefs_ = coefs
-        self.intercepts_ = intercepts
-        self.n_iter_ = history["n_iter"]
-        self.loss_curve_ = history["loss"]
-        self.validation_scores_ = validation_scores
-        self.best_validation_score_ = max(validation_scores) if validation_scores else None
+            self.classes_ = classes
+            self.dbn_ = dbn
+            self.coefs_ = coefs
+            self.intercepts_ = intercepts
+            self.n_iter_ = history["n_iter"]
+            self.loss_curve_ = history["loss"]
+            self.validation_scores_ = validation_scores
+            self.best_validation_score_ = (
+                max(validation_scores) if validation_scores else None
+            )
         return self
 
     def _split(self, y_index, seed):
@@ -342,9 +347,10 @@ weight_decay, n_chains : one value or a tuple with one value per layer
                     param += vel
             for w in weights:
                 if not bk.all_finite(w):
-                    raise FloatingPointError(
+                    raise DivergenceError(
                         "Fine-tuning diverged (non-finite weights) at "
-                        f"fine_tune_learning_rate={lr}; use a smaller one."
+                        f"fine_tune_learning_rate={lr}; use a smaller one. The "
+                        "classifier was left as it was before this call."
                     )
             history["n_iter"] = epoch
             history["loss"].append(epoch_loss / n_train)

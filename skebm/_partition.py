@@ -218,12 +218,14 @@ class _Annealer:
             bk, self.tempered_visible(0.0), bk.zeros((n_chains, self.n_hidden))
         )
 
-    def anneal(self, v, betas):
+    def anneal(self, v, betas, progress=None):
         """Run chains from ``v`` (drawn at ``betas[0]``) through ``betas``.
 
         Returns the float64 log importance weights
         ``sum_k log f_{k+1}(v_k) - log f_k(v_k)``, whose mean exponential
         estimates ``Z(betas[-1]) / Z(betas[0])``, and the final visible states.
+        ``progress(fraction)``, if given, is called at the start (0.0) and
+        after each tenth of the temperatures.
         """
         bk, units, params = self.bk, self.units, self.params
         shape = (v.shape[0], self.n_hidden)
@@ -233,7 +235,10 @@ class _Annealer:
         tempered_old = self.tempered_visible(float(betas[0]))
         visible_old = units.visible_energy(bk, tempered_old, v)
         n_steps = len(betas) - 1
+        report_every = max(1, n_steps // 10)
         for k in range(n_steps):
+            if progress is not None and k % report_every == 0:
+                progress(k / n_steps)
             beta_old, beta_new = float(betas[k]), float(betas[k + 1])
             tempered_new = self.tempered_visible(beta_new)
             visible_new = units.visible_energy(bk, tempered_new, v)
@@ -273,6 +278,13 @@ class _Annealer:
         return np.asarray(bk.to_numpy(log_w), dtype=np.float64), v
 
 
+def _block_progress(progress, run, chains):
+    """The progress callback of one block of chains: only the first reports."""
+    if progress is None or chains.start != 0:
+        return None
+    return lambda fraction: progress(run, fraction)
+
+
 def ais_log_partition(
     units,
     make_bk,
@@ -284,6 +296,7 @@ def ais_log_partition(
     reverse=True,
     reverse_start=None,
     seed=DEFAULT_SEED,
+    progress=None,
 ):
     """log Z by annealed importance sampling, forward and (optionally) reverse.
 
@@ -309,6 +322,10 @@ def ais_log_partition(
         ``REVERSE_BURN_IN`` more Gibbs steps at beta = 1.
     seed : int
         Seed of both runs.
+    progress : callable or None
+        ``progress(run, fraction)`` is called as the first block of chains
+        starts (0.0) and passes each tenth of the schedule (``run`` is "forward" or
+        "reverse"), so that long estimates show signs of life.
 
     Returns
     -------
@@ -329,7 +346,9 @@ def ais_log_partition(
     def forward(wk, chains):
         annealer = _Annealer(units, wk, params, base)
         v = annealer.sample_base(chains.stop - chains.start)
-        log_w[chains], v_end = annealer.anneal(v, betas)
+        log_w[chains], v_end = annealer.anneal(
+            v, betas, _block_progress(progress, "forward", chains)
+        )
         v_final[chains] = wk.to_numpy(v_end)
 
     # chains are independent: blocks of them anneal in parallel threads
@@ -356,7 +375,9 @@ def ais_log_partition(
                 for _ in range(REVERSE_BURN_IN):
                     v, _ = units.gibbs_step(wk, params, v)
             annealer = _Annealer(units, wk, params, base)
-            log_w_reverse[chains], _ = annealer.anneal(v, betas[::-1])
+            log_w_reverse[chains], _ = annealer.anneal(
+                v, betas[::-1], _block_progress(progress, "reverse", chains)
+            )
 
         with bk.threads():
             bk.map_blocks(n_chains, backward)
