@@ -64,10 +64,6 @@ _STATS_ROWS = 512
 #: the per-epoch monitor reports log-likelihoods when log Z is exact over at
 #: most this many units (2**16 states: milliseconds for small inputs)
 _MONITOR_EXACT_UNITS = 16
-#: weights beyond which a model counts as diverged: a single hidden unit that
-#: moves a visible log-odds (or a Gaussian mean, in standard deviations) this
-#: far saturates every conditional it touches, and no usable model comes near
-MAX_SCALED_WEIGHT = 1e3
 #: a chunk whose feature means lie this many standard deviations from those
 #: seen before counts as "far outside the range seen so far"
 _FAR_OUTSIDE_SIGMAS = 10.0
@@ -101,6 +97,11 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     #: a :class:`skebm._units.VisibleUnits` instance, set by each model
     _units = None
+    #: weights (``_scaled_weights``) beyond which training counts as diverged:
+    #: a weight of 100 moves a binary unit's log-odds by 100, saturating every
+    #: conditional it touches (sigmoid(100) = 1 - 4e-44); no usable model comes
+    #: near, while a run that blows up passes it long before it overflows
+    _max_scaled_weight = 1e2
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -820,10 +821,10 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             if not bk.all_finite(value):
                 return f"parameter {key!r} became non-finite"
         largest = float(self._scaled_weights(bk, params).max(initial=0.0))
-        if largest > MAX_SCALED_WEIGHT:
+        if largest > self._max_scaled_weight:
             return (
                 f"the weights grew to {largest:.3g} (max |W_ji|{self._weight_scale_name()}; "
-                f"bound {MAX_SCALED_WEIGHT:g})"
+                f"bound {self._max_scaled_weight:g})"
             )
         return None
 
@@ -831,7 +832,10 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return ""
 
     def _divergence_advice(self):
-        return f"use a smaller learning_rate (e.g. {self.learning_rate / 10:g})"
+        return (
+            "a learning_rate too large for this model: use a smaller one (e.g. "
+            f"{self.learning_rate / 10:g})"
+        )
 
     def _check_divergence(self, bk, params, X, seen=None):
         """Raise ``DivergenceError`` naming the likely cause when training blew up.

@@ -443,6 +443,10 @@ class GaussianBernoulliRBM(BaseRBM):
         super()._set_fitted_params(params)
         self.sigma_ = np.exp(0.5 * params["log_var"])
 
+    #: in standard deviations of a visible unit: a hidden unit that moves a
+    #: visible mean this far describes no data
+    _max_scaled_weight = 1e4
+
     def _scaled_weights(self, bk, params):
         """|W_ji| / sigma_i: how far one hidden unit moves a visible mean."""
         return np.abs(bk.to_numpy(params["W"]) * np.exp(-0.5 * bk.to_numpy(params["log_var"])))
