@@ -61,9 +61,14 @@ _FLIP_BLOCK = 2**22
 _MONITOR_ROWS = 1000
 #: rows converted to float64 at once for the feature statistics (about 3 MB)
 _STATS_ROWS = 512
-#: the per-epoch monitor reports log-likelihoods when log Z is exact over at
-#: most this many units (2**16 states: milliseconds for small inputs)
-_MONITOR_EXACT_UNITS = 16
+#: with held-out rows, the per-epoch monitor also reports log-likelihoods when
+#: the exact log Z costs at most this many unit-state terms (enumerated
+#: states times the units of the other layer: 2**16 hidden states of an
+#: 8x8 image, about 0.1 s), so that monitoring never dominates an epoch
+_MONITOR_EXACT_COST = 2**22
+#: rows of each chunk that partial_fit's record describes (a few products of
+#: this many rows: under 1% of a pass over a chunk of thousands)
+_PARTIAL_FIT_MONITOR_ROWS = 100
 #: a chunk whose feature means lie this many standard deviations from those
 #: seen before counts as "far outside the range seen so far"
 _FAR_OUTSIDE_SIGMAS = 10.0
@@ -465,7 +470,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             self._check_divergence(bk, params, X, None if first_call else seen)
             self._publish(bk, params, state)
             self.n_iter_ += 1
-            record = self._monitor(bk, params, _head_rows(X, _MONITOR_ROWS), None)
+            record = self._monitor(bk, params, _head_rows(X, _PARTIAL_FIT_MONITOR_ROWS), None)
             record = {
                 "epoch": self.n_iter_, "time": time.perf_counter() - start,
                 "n_samples": int(X.shape[0]), **record,
@@ -885,8 +890,8 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _monitor(self, bk, params, X_monitor, X_val):
         """Per-epoch figures: reconstruction error, mean free energy, the gap.
 
-        Where log Z is exact and cheap (an enumerable layer of at most
-        ``_MONITOR_EXACT_UNITS`` units), also the mean log-likelihood of the
+        With held-out rows, and where the exact log Z is cheap (at most
+        ``_MONITOR_EXACT_COST`` terms), also the mean log-likelihood of the
         monitored training rows and of the held-out ones.
         """
         units = self._units
@@ -907,18 +912,13 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             record["free_energy_gap"] = (
                 record["validation_free_energy"] - record["free_energy"]
             )
-        n_hidden, n_visible = params["W"].shape
-        enumerable = min(n_hidden, n_visible) if units.discrete else n_hidden
-        if enumerable <= _MONITOR_EXACT_UNITS:
+        if X_val is not None and _exact_log_partition_cost(units, params) <= _MONITOR_EXACT_COST:
             host = make_backend(None, np.float64)
             log_z = exact_log_partition(
                 units, host, {k: host.asarray(bk.to_numpy(p)) for k, p in params.items()}
             )
             record["log_likelihood"] = -record["free_energy"] - log_z
-            if X_val is not None:
-                record["validation_log_likelihood"] = (
-                    -record["validation_free_energy"] - log_z
-                )
+            record["validation_log_likelihood"] = -record["validation_free_energy"] - log_z
         return record
 
     # ------------------------------------------------------------------------
@@ -1472,6 +1472,15 @@ def _format_record(label, record, n_epochs):
     if "validation_log_likelihood" in record:
         parts.append(f"LL(val) {record['validation_log_likelihood']:.3f}")
     return "  ".join(parts)
+
+
+def _exact_log_partition_cost(units, params):
+    """Terms of the exact log Z: enumerated states times the other layer's units."""
+    n_hidden, n_visible = params["W"].shape
+    costs = [2.0**n_hidden * n_visible]
+    if units.discrete:
+        costs.append(2.0**n_visible * n_hidden)
+    return min(costs)
 
 
 def _head_rows(X, n_rows):

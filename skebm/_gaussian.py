@@ -211,15 +211,15 @@ class GaussianBernoulliRBM(BaseRBM):
         Number of persistent chains; None means ``batch_size``.
     validation_fraction : float, default=None
         Share of the training rows held out to monitor training (in
-        ``history_``: the free-energy gap, and the held-out log-likelihood
-        where log Z is exact and cheap). None holds out nothing.
+        ``history_``: the free-energy gap, and the log-likelihoods where the
+        exact log Z is cheap). None holds out nothing.
     early_stopping : bool, default=False
         Stop when the held-out score has not improved by more than ``tol``
         for ``n_iter_no_change`` epochs, then restore the parameters of the
         best epoch (``best_epoch_``). The score is the held-out
-        log-likelihood where an enumerable layer has at most 16 units (exact
-        log Z every epoch), otherwise minus the free-energy gap. Needs
-        ``validation_fraction``; ``partial_fit`` rejects it.
+        log-likelihood where the exact log Z is cheap (at most 2**22 terms,
+        e.g. 16 hidden units on 64 features), otherwise minus the free-energy
+        gap. Needs ``validation_fraction``; ``partial_fit`` rejects it.
     n_iter_no_change : int, default=10
         Epochs without an improvement larger than ``tol`` before stopping.
     tol : float, default=1e-3
@@ -289,11 +289,12 @@ class GaussianBernoulliRBM(BaseRBM):
     history_ : list of dict
         One record per epoch or ``partial_fit`` call: ``epoch``, ``time``,
         ``reconstruction_error``, ``free_energy`` (of up to 1000 training
-        rows), ``n_samples`` (``partial_fit``), ``log_likelihood`` where log
-        Z is exact and cheap and, with ``validation_fraction``,
-        ``validation_free_energy``, ``free_energy_gap`` and
-        ``validation_log_likelihood``. With early stopping, the record of
-        the epoch whose parameters were kept has ``restored=True``.
+        rows; ``partial_fit``: 100 rows of the chunk, and ``n_samples``)
+        and, with ``validation_fraction``, ``validation_free_energy``,
+        ``free_energy_gap`` and, where the exact log Z is cheap,
+        ``log_likelihood`` and ``validation_log_likelihood``. With early
+        stopping, the record of the epoch whose parameters were kept has
+        ``restored=True``.
     best_epoch_ : int or None
         The epoch whose parameters early stopping kept; None without early
         stopping.

@@ -107,7 +107,7 @@ def test_history_panels_hold_the_records():
         "free_energy",
         "validation_free_energy",
         "free_energy_gap",
-        "log_likelihood",  # log Z is exact and cheap for 3 hidden units
+        "log_likelihood",  # held-out rows, and log Z exact and cheap for 3 hidden units
         "validation_log_likelihood",
     ]
     assert len(axes) == len(keys)
