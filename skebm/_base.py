@@ -821,16 +821,16 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return np.abs(bk.to_numpy(params["W"]))
 
     def _divergence_problem(self, bk, params):
-        """What has blown up in ``params``, or None."""
+        """``(what has blown up, whether every parameter is still finite)`` or None."""
         for key, value in params.items():
             if not bk.all_finite(value):
-                return f"parameter {key!r} became non-finite"
+                return f"parameter {key!r} became non-finite", False
         largest = float(self._scaled_weights(bk, params).max(initial=0.0))
         if largest > self._max_scaled_weight:
             return (
                 f"the weights grew to {largest:.3g} (max |W_ji|{self._weight_scale_name()}; "
                 f"bound {self._max_scaled_weight:g})"
-            )
+            ), True
         return None
 
     def _weight_scale_name(self):
@@ -845,16 +845,28 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _check_divergence(self, bk, params, X, seen=None):
         """Raise ``DivergenceError`` naming the likely cause when training blew up.
 
-        ``X`` holds rows just trained on; when they lie outside what the units
-        model, or far from ``seen`` (the feature statistics of the rows seen
-        before this call), that is named as the cause, before the learning
-        rate.
+        ``X`` holds rows just trained on; when they lie far from ``seen`` (the
+        feature statistics of the rows seen before this call), that is named
+        as the cause, before the learning rate.  Data outside the range the
+        units model (already warned about when it was passed) makes finite
+        weights grow without bound by construction, and only warns.
         """
-        problem = self._divergence_problem(bk, params)
-        if problem is None:
+        found = self._divergence_problem(bk, params)
+        if found is None:
+            return
+        problem, finite = found
+        stats = _column_stats(_head_rows(X, _MONITOR_ROWS))
+        range_hint = self._units.range_hint(stats)
+        if range_hint and finite:
+            warnings.warn(
+                f"{type(self).__name__}'s weights are growing without bound: "
+                f"{range_hint}.",
+                UserWarning,
+                stacklevel=_caller_stacklevel(),
+            )
             return
         causes = [self._divergence_advice()]
-        data_hint = self._data_hint(X, seen)
+        data_hint = range_hint or self._shift_hint(stats, seen)
         if data_hint:
             causes.insert(0, data_hint)
         raise DivergenceError(
@@ -864,22 +876,20 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             + ". The model was left as it was before this call."
         )
 
-    def _data_hint(self, X, seen):
-        """Why the data ``X`` may have caused a divergence, or ''."""
-        stats = _column_stats(_head_rows(X, _MONITOR_ROWS))
-        hint = self._units.range_hint(stats)
-        if hint:
-            return hint
-        if seen is not None:
-            scale = np.sqrt(np.maximum(seen["var"], 1e-12))
-            shift = float(np.max(np.abs(stats["mean"] - seen["mean"]) / scale))
-            if shift > _FAR_OUTSIDE_SIGMAS:
-                return (
-                    f"data far outside the range seen so far (feature means up to "
-                    f"{shift:.3g} standard deviations from those of the rows seen "
-                    "before): scale new data as the training data was"
-                )
-        return ""
+    @staticmethod
+    def _shift_hint(stats, seen):
+        """'data far outside the range seen so far' when it is, else ''."""
+        if seen is None:
+            return ""
+        scale = np.sqrt(np.maximum(seen["var"], 1e-12))
+        shift = float(np.max(np.abs(stats["mean"] - seen["mean"]) / scale))
+        if shift <= _FAR_OUTSIDE_SIGMAS:
+            return ""
+        return (
+            f"data far outside the range seen so far (feature means up to "
+            f"{shift:.3g} standard deviations from those of the rows seen "
+            "before): scale new data as the training data was"
+        )
 
     def _publish(self, bk, params, state):
         """Copy the training state into the fitted (NumPy) attributes."""
