@@ -45,12 +45,14 @@ nitpicky = False
 autosummary_generate = True
 # members skebm defines (also in its shared base class); the scikit-learn
 # mixins' methods (get_params, set_output, ...) are documented by scikit-learn
-# and their docstrings point to pages that exist only there
+# and their docstrings point to pages that exist only there, and Python's own
+# exception methods (with_traceback, add_note) by Python
 autodoc_default_options = {
     "members": True,
     "inherited-members": (
         "BaseEstimator, TransformerMixin, ClassifierMixin, "
-        "ClassNamePrefixFeaturesOutMixin, _SetOutputMixin, _MetadataRequester"
+        "ClassNamePrefixFeaturesOutMixin, _SetOutputMixin, _MetadataRequester, "
+        "BaseException"
     ),
 }
 numpydoc_show_class_members = False
