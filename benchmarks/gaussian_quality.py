@@ -33,8 +33,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 import skebm
-from skebm import GaussianBernoulliRBM
-from skebm._base import DivergenceError
+from skebm import DivergenceError, GaussianBernoulliRBM
 
 
 def load_data():
