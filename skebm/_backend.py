@@ -17,8 +17,10 @@ import scipy.sparse as sp
 from scipy.special import logsumexp as _np_logsumexp
 
 TORCH_INSTALL_HINT = (
-    "Install the CPU build with `pip install torch==2.13.0` (or follow "
-    "https://pytorch.org for a CUDA build), or use device=None for NumPy."
+    "Install torch: `pip install torch==2.13.0` is the pinned CPU build of "
+    "skebm's test set-up; elsewhere `pip install torch --index-url "
+    "https://download.pytorch.org/whl/cpu` gives a CPU-only build and "
+    "https://pytorch.org lists the CUDA ones. Or use device=None for NumPy."
 )
 
 
@@ -483,8 +485,8 @@ def resolve_device(device):
         parsed = torch.device(device)
     except RuntimeError as exc:
         raise ValueError(
-            f"device={device!r} is not a torch device string. Use None (NumPy), "
-            f"'auto', or one of: {', '.join(available_devices())}."
+            f"device={device!r} is not a torch device string. Use 'auto' or one "
+            f"of the devices here: {', '.join(available_devices())}."
         ) from exc
     if parsed.type == "cuda":
         n_gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
