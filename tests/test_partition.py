@@ -14,8 +14,8 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.neural_network import BernoulliRBM as SklearnBernoulliRBM
 
 from skebm import BernoulliRBM, GaussianBernoulliRBM
-from quality_data import binary_mnist_split
-from tiny_models import all_states, joint_log_weights, make_model
+from quality_data import binary_mnist_split, stored_mnist_20
+from tiny_models import ais_interval, all_states, joint_log_weights, make_model
 from skebm import _partition
 from skebm._backend import make_backend
 from skebm._partition import (
@@ -46,11 +46,9 @@ def brute_force_pseudo_log_likelihood(rbm, X):
 
 @pytest.fixture(scope="module")
 def mnist_20():
-    """The issue-2 model: 784 x 20, trained on 4000 binarised MNIST digits."""
+    """The issue-2 model: 784 x 20, trained on 4000 binarised MNIST digits (stored)."""
     X_train, X_test, _, _ = binary_mnist_split()
-    rbm = BernoulliRBM(
-        n_components=20, learning_rate=0.05, batch_size=20, n_iter=30, random_state=0
-    ).fit(X_train)
+    rbm = stored_mnist_20(X_train)
     exact = rbm.estimate_log_partition("exact")
     return rbm, exact, X_test
 
@@ -113,43 +111,63 @@ def test_interval_is_log_of_mean_plus_minus_three_standard_errors():
 
 
 @pytest.mark.parametrize("n_visible, n_hidden, dtype", [(12, 10, np.float64), (10, 14, np.float32)])
-def test_ais_and_reverse_ais_agree_with_exact_on_small_models(n_visible, n_hidden, dtype):
+def test_ais_and_reverse_ais_agree_with_exact_on_small_models(
+    n_visible, n_hidden, dtype, suite_seed
+):
     rbm = make_model(n_visible, n_hidden, scale=0.7)
     exact = rbm.estimate_log_partition("exact")
     for key in ("components_", "intercept_visible_", "intercept_hidden_"):
         setattr(rbm, key, getattr(rbm, key).astype(dtype))
-    log_z = rbm.estimate_log_partition("ais", n_betas=1000, random_state=0)
+    log_z = rbm.estimate_log_partition("ais", n_betas=1000, random_state=suite_seed)
     est = rbm.log_partition_estimate_
     assert est.method == "ais" and (est.n_chains, est.n_betas) == (100, 1000)
-    # random weights of this size make a rugged model: 1,000 betas leave single
-    # runs within ~0.1 nat, and the +-3 se interval covers the exact value
-    assert abs(log_z - exact) < 0.12
-    assert abs(est.reverse - exact) < 0.12
+    # random weights of this size make a rugged model: over 200 seeds single
+    # runs at 1,000 betas were off by +-0.029 nat (forward) and +-0.030
+    # (reverse) on both models, at most 0.093; the bars are five of those
+    # standard deviations
+    assert abs(log_z - exact) < 0.15
+    assert abs(est.reverse - exact) < 0.15
     assert est.lower <= log_z <= est.upper
-    assert est.lower - 0.02 <= exact <= est.upper + 0.02
+    lower, upper = ais_interval(est, 5)
+    assert lower <= exact <= upper, (exact, est)
 
 
-def test_ais_is_within_a_tenth_of_a_nat_on_a_trained_mnist_model(mnist_20):
-    # default settings (14,500 betas) are measured in benchmarks/bench_ais.py;
-    # here 2,000 betas, forward only, keep the suite fast
+def test_ais_is_accurate_on_a_trained_mnist_model(mnist_20, suite_seed):
+    # Default settings (14,500 betas) are measured in benchmarks/bench_ais.py;
+    # here 5,000 betas, 100 chains, forward only (~3 s).  Over 60 seeds on this
+    # stored model (20 with one BLAS thread, 40 with two) single runs were off
+    # by 0.03 +- 0.12 nat (at most 0.33), and every +-3 se interval held the
+    # exact value; the test allows five standard errors, as on the small
+    # models.  At 2,000 betas the spread is 0.22 nat and one +-3 se interval
+    # in 20 missed: the log-weights are too heavy-tailed there.
     rbm, exact, _ = mnist_20
-    log_z = rbm.estimate_log_partition("ais", n_betas=2000, reverse=False, random_state=0)
-    assert abs(log_z - exact) < 0.1
+    log_z = rbm.estimate_log_partition("ais", n_betas=5000, reverse=False, random_state=suite_seed)
+    est = rbm.log_partition_estimate_
+    # the exact value lies within five of the estimator's own standard errors
+    lower, upper = ais_interval(est, 5)
+    assert lower <= exact <= upper, (exact, est)
+    # and the estimate within five standard deviations of its measured spread
+    assert abs(log_z - exact) < 0.6, (exact, est)
 
 
-def test_forward_and_reverse_ais_bracket_the_exact_value():
+def test_forward_and_reverse_ais_bracket_the_exact_value(suite_seed):
     # Forward AIS underestimates log Z on average and reverse AIS overestimates
-    # it.  Over five seeds each lies on its side of the exact value up to a
-    # margin of 0.05 nat (the spread of single runs at 1,000 betas on this
-    # rugged random model is about 0.03 nat).
-    rbm = make_model(12, 10, scale=0.7)
+    # it (Jensen's inequality: each averages importance weights, unbiased for
+    # Z or 1 / Z, before taking the log).  The gap grows with the variance of
+    # the log-weights, so it shows where AIS is short of chains and betas; at
+    # 1,000 betas and 100 chains it is lost in the noise.  With 5 chains and
+    # 30 betas on a model with weights of scale 1.5, over 100 seeds forward
+    # runs were 2.25 +- 2.56 nat low and reverse runs 2.27 +- 1.49 nat high:
+    # the means of 50 runs lie more than 6 of their standard errors from the
+    # exact value, on their sides.
+    rbm = make_model(12, 10, scale=1.5)
     exact = rbm.estimate_log_partition("exact")
-    margin = 0.05
-    for seed in range(5):
-        rbm.estimate_log_partition("ais", n_betas=1000, random_state=seed)
-        est = rbm.log_partition_estimate_
-        assert est.log_z <= exact + margin, (seed, est)
-        assert est.reverse >= exact - margin, (seed, est)
+    forward, reverse = [], []
+    for seed in range(50 * suite_seed, 50 * suite_seed + 50):
+        rbm.estimate_log_partition("ais", n_chains=5, n_betas=30, random_state=seed)
+        forward.append(rbm.log_partition_estimate_.log_z)
+        reverse.append(rbm.log_partition_estimate_.reverse)
+    assert np.mean(forward) < exact < np.mean(reverse), (exact, forward, reverse)
 
 
 def test_reverse_ais_can_start_from_data_rows(mnist_20):
@@ -263,24 +281,32 @@ def test_explicit_estimate_with_the_scoring_settings_is_reused():
     assert rbm.log_partition_estimate_ is estimate
 
 
-def test_grid_search_selects_by_held_out_log_likelihood():
-    rng = np.random.default_rng(0)
-    # two prototypes with noise: more hidden units model it better
+def test_grid_search_selects_by_held_out_log_likelihood(suite_seed):
+    rng = np.random.default_rng(suite_seed)
+    # four prototypes with noise
     prototypes = rng.integers(0, 2, size=(4, 16))
     X = np.abs(prototypes[rng.integers(0, 4, 300)] - (rng.random((300, 16)) < 0.05)).astype(float)
     grid = {"n_components": [1, 6], "learning_rate": [0.05]}
     search = GridSearchCV(
-        BernoulliRBM(n_iter=20, batch_size=10, random_state=0), grid, cv=KFold(3)
+        BernoulliRBM(n_iter=20, batch_size=10, random_state=suite_seed), grid, cv=KFold(3)
     ).fit(X)
     # the cross-validated score is the held-out log-likelihood, from the exact log Z
+    exact_scores = []
     for i, params in enumerate(search.cv_results_["params"]):
         fold_scores = []
         for train, test in KFold(3).split(X):
-            rbm = BernoulliRBM(n_iter=20, batch_size=10, random_state=0, **params).fit(X[train])
+            rbm = BernoulliRBM(
+                n_iter=20, batch_size=10, random_state=suite_seed, **params
+            ).fit(X[train])
             log_z = brute_force_log_z(rbm)
             fold_scores.append(np.mean(-rbm.free_energy(X[test]) - log_z))
-        assert search.cv_results_["mean_test_score"][i] == pytest.approx(np.mean(fold_scores))
-    assert search.best_params_["n_components"] == 6
+        exact_scores.append(np.mean(fold_scores))
+        assert search.cv_results_["mean_test_score"][i] == pytest.approx(exact_scores[-1])
+    # and the search picks the setting with the best of them.  (Six hidden
+    # units usually beat one here, but not by a margin that holds for every
+    # seed: over 20 seeds 6 - 1 units ranged from +0.10 to +1.97 nats.)
+    best = search.cv_results_["params"][int(np.argmax(exact_scores))]
+    assert search.best_params_ == best
 
 
 def test_ais_settings_are_reachable_by_grid_search():
@@ -316,7 +342,7 @@ def test_pseudo_log_likelihood_chunks_rows(monkeypatch):
     np.testing.assert_allclose(rbm.pseudo_log_likelihood(X), whole, atol=1e-12)
 
 
-def test_pseudo_log_likelihood_is_the_mean_of_sklearns_random_estimate():
+def test_pseudo_log_likelihood_is_the_mean_of_sklearns_random_estimate(suite_seed):
     rbm = make_model(6, 4, scale=0.5)
     sk = SklearnBernoulliRBM(n_components=4)
     sk.components_ = rbm.components_
@@ -328,12 +354,13 @@ def test_pseudo_log_likelihood_is_the_mean_of_sklearns_random_estimate():
     # sklearn returns n_features * log sigmoid(F(flip_i) - F(v)) for a random i:
     # the mean over every i is our sum exactly, and over random draws it converges
     draws = []
-    sk.random_state = np.random.RandomState(0)
+    sk.random_state = np.random.RandomState(suite_seed)
     for _ in range(4000):
         draws.append(sk.score_samples(X))
     draws = np.array(draws)
     se = draws.std(axis=0) / np.sqrt(len(draws))
-    assert np.all(np.abs(draws.mean(axis=0) - ours) < 4 * se + 1e-9)
+    # five standard errors for each of the 8 rows
+    assert np.all(np.abs(draws.mean(axis=0) - ours) < 5 * se + 1e-9)
 
 
 def test_pseudo_log_likelihood_is_deterministic_and_validated():
@@ -345,12 +372,14 @@ def test_pseudo_log_likelihood_is_deterministic_and_validated():
 
 
 # --- other unit types get the same machinery ---------------------------------------------
-def test_ais_works_for_gaussian_visible_units():
+def test_ais_works_for_gaussian_visible_units(suite_seed):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 6)) @ rng.normal(size=(6, 30))
-    rbm = GaussianBernoulliRBM(n_components=10, n_iter=5, random_state=0).fit(X)
+    rbm = GaussianBernoulliRBM(n_components=10, n_iter=5, random_state=suite_seed).fit(X)
     exact = rbm.estimate_log_partition("exact")
-    log_z = rbm.estimate_log_partition("ais", n_betas=1000, random_state=0)
+    log_z = rbm.estimate_log_partition("ais", n_betas=1000, random_state=suite_seed)
+    # single runs on this smooth model (trained with seed 0): +-0.002 nat over
+    # 30 seeds, at most 0.007; the bars are 25 of those standard deviations
     assert abs(log_z - exact) < 0.05
     assert abs(rbm.log_partition_estimate_.reverse - exact) < 0.05
     with pytest.raises(TypeError, match="binary visible units"):
