@@ -10,9 +10,11 @@ import tiny_models
 from tiny_models import all_states, joint_log_weights
 
 
-def make_model(n_visible, n_hidden, scale=1.0, seed=0):
+def make_model(n_visible, n_hidden, scale=1.0, seed=0, random_state=None):
     """The tiny models of this module: parameters drawn after 5 random rows."""
-    return tiny_models.make_model(n_visible, n_hidden, scale=scale, seed=seed, n_rows=5)
+    return tiny_models.make_model(
+        n_visible, n_hidden, scale=scale, seed=seed, n_rows=5, random_state=random_state
+    )
 
 
 @pytest.mark.parametrize("n_visible, n_hidden", [(4, 3), (3, 5)])
@@ -67,7 +69,7 @@ def exact_gradients(rbm, X, k=None):
     return positive - (p_h * p_vk[:, None]).T @ V
 
 
-def test_cd_update_matches_exact_cd_gradient_and_approaches_likelihood_gradient():
+def test_cd_update_matches_exact_cd_gradient_and_approaches_likelihood_gradient(suite_seed):
     rbm = make_model(3, 2, scale=1.5, seed=3)
     data = np.array([[1, 1, 0], [0, 1, 1], [1, 0, 0]], dtype=float)
     ll_grad = exact_gradients(rbm, data)
@@ -78,11 +80,13 @@ def test_cd_update_matches_exact_cd_gradient_and_approaches_likelihood_gradient(
     assert errors[1] > errors[3] > errors[200]
     assert errors[200] < 1e-8
 
-    # The estimator's own CD-k step, averaged over many chains, follows the exact CD-k gradient
+    # The estimator's own CD-k step, averaged over many chains, follows the
+    # exact CD-k gradient: over 20 seeds each entry was off by at most 0.0018
+    # (one standard deviation), so the bar of 0.015 is eight of them
     X = np.repeat(data, 20000, axis=0)
     lr = 1e-3
     for k in (1, 3):
-        model = make_model(3, 2, scale=1.5, seed=3)
+        model = make_model(3, 2, scale=1.5, seed=3, random_state=suite_seed)
         model.set_params(method="cd", n_gibbs_steps=k, learning_rate=lr, batch_size=len(X))
         start = model.components_.copy()
         model.partial_fit(X)
@@ -101,38 +105,45 @@ def state_counts(samples):
     return np.bincount(codes, minlength=2 ** samples.shape[1])
 
 
-def test_long_chains_reproduce_the_model_distribution():
+def test_long_chains_reproduce_the_model_distribution(suite_seed):
+    # A chi-square test at p > 1e-4 fails one seed in 10,000 when the chains
+    # draw from the model (over 20 seeds the smallest p was 0.006).  With
+    # 20,000 chains it rejects a slightly different model by far: its largest
+    # p over those seeds was 1e-67.
     rbm = make_model(4, 3, seed=1)
     p_v, _ = exact_visible_distribution(rbm)
-    samples = rbm.sample(4000, n_steps=50, random_state=0)
+    samples = rbm.sample(20000, n_steps=50, random_state=suite_seed)
     assert set(np.unique(samples)) <= {0.0, 1.0}
     counts = state_counts(samples)
-    assert chisquare(counts, p_v * counts.sum()).pvalue > 1e-3
+    assert chisquare(counts, p_v * counts.sum()).pvalue > 1e-4
     # the same test has the power to reject a slightly different distribution
     other = make_model(4, 3, seed=1)
     other.components_[0, 0] += 0.5
     p_other, _ = exact_visible_distribution(other)
-    assert chisquare(counts, p_other * counts.sum()).pvalue < 1e-6
+    assert chisquare(counts, p_other * counts.sum()).pvalue < 1e-20
 
 
-def test_gibbs_step_leaves_the_model_distribution_invariant():
-    rbm = make_model(4, 3, seed=2)
+def test_gibbs_step_leaves_the_model_distribution_invariant(suite_seed):
+    rbm = make_model(4, 3, seed=2, random_state=suite_seed)
     p_v, V = exact_visible_distribution(rbm)
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(suite_seed)
     start = V[rng.choice(len(V), size=5000, p=p_v)]
     moved = rbm.gibbs(start)
     assert moved.shape == start.shape
     assert not np.array_equal(moved, start)
     counts = state_counts(moved)
-    assert chisquare(counts, p_v * counts.sum()).pvalue > 1e-3
+    # fails one seed in 10,000 for an exact Gibbs step (smallest p over 20 seeds: 0.07)
+    assert chisquare(counts, p_v * counts.sum()).pvalue > 1e-4
 
 
-def test_initialisation_follows_the_practical_guide():
-    rng = np.random.default_rng(0)
+def test_initialisation_follows_the_practical_guide(suite_seed):
+    rng = np.random.default_rng(suite_seed)
     X = (rng.random((500, 30)) < np.linspace(0.05, 0.95, 30)).astype(float)
     X[:, 0] = 0.0  # a constant column of zeros
     X[:, 1] = 1.0  # and of ones
-    rbm = BernoulliRBM(n_components=200, n_iter=0, random_state=0).fit(X)
+    rbm = BernoulliRBM(n_components=200, n_iter=0, random_state=suite_seed).fit(X)
+    # the standard deviation of 6,000 normal draws is within 5% of its value:
+    # over five of its relative standard errors, 1 / sqrt(2 * 6000) = 0.009
     assert rbm.components_.std() == pytest.approx(0.01, rel=0.05)
     assert np.all(np.isfinite(rbm.intercept_visible_))
     assert rbm.intercept_visible_[0] < -5 and rbm.intercept_visible_[1] > 5
@@ -148,11 +159,19 @@ def test_initialisation_is_finite_for_values_outside_unit_interval():
     assert np.all(np.isfinite(rbm.intercept_visible_))
 
 
-def test_training_raises_the_exact_likelihood():
-    rng = np.random.default_rng(0)
-    prototypes = rng.random((3, 10)) < 0.5
-    X = prototypes[rng.integers(0, 3, 600)] ^ (rng.random((600, 10)) < 0.05)
-    X = X.astype(float)
-    untrained = BernoulliRBM(n_components=4, n_iter=0, random_state=0).fit(X)
-    trained = BernoulliRBM(n_components=4, learning_rate=0.1, n_iter=30, random_state=0).fit(X)
-    assert trained.score(X) > untrained.score(X) + 1.0
+def test_training_raises_the_exact_likelihood(suite_seed):
+    # Noisy copies of three prototypes: the untrained model (the features'
+    # base rates) scores 1.58 nats below the distribution the rows were drawn
+    # from.  One training run can stall in a poor optimum: over 200 runs
+    # (20 data sets x 10 seeds) a run closed 0.67 +- 0.29 of that gap, and 2%
+    # of runs lowered the likelihood.  The property is checked on the mean of
+    # ten seeds: on these rows 0.75 +- 0.22 of the gap per run (40 seeds), so
+    # 0.75 +- 0.07 for the mean, and the bar of 0.4 is five of those below.
+    X, log_p = tiny_models.noisy_prototypes(0)
+    untrained = BernoulliRBM(n_components=4, n_iter=0, random_state=0).fit(X).score(X)
+    gap = log_p.mean() - untrained
+    closed = []
+    for seed in range(10 * suite_seed, 10 * suite_seed + 10):
+        rbm = BernoulliRBM(n_components=4, learning_rate=0.1, n_iter=30, random_state=seed)
+        closed.append((rbm.fit(X).score(X) - untrained) / gap)
+    assert np.mean(closed) > 0.4, closed
