@@ -23,9 +23,9 @@ def softplus(x):
 
 
 @pytest.fixture(scope="module")
-def binary_data():
+def binary_data(suite_seed):
     """Binary rows with structure: two noisy prototypes over 6 units."""
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(suite_seed)
     prototypes = np.array([[1, 1, 1, 0, 0, 0], [0, 0, 1, 1, 1, 1]], dtype=float)
     rows = prototypes[rng.integers(0, 2, size=200)]
     flips = rng.random(rows.shape) < 0.1
@@ -67,10 +67,10 @@ def exact_two_layer(dbn, v):
 
 
 @pytest.fixture(scope="module")
-def tiny_dbn(binary_data):
-    return DBN(hidden_layer_sizes=(4, 3), n_iter=30, learning_rate=0.05, random_state=0).fit(
-        binary_data
-    )
+def tiny_dbn(binary_data, suite_seed):
+    return DBN(
+        hidden_layer_sizes=(4, 3), n_iter=30, learning_rate=0.05, random_state=suite_seed
+    ).fit(binary_data)
 
 
 # ----------------------------------------------------------------------------
@@ -83,25 +83,28 @@ def test_bound_is_below_exact_log_likelihood_and_close(tiny_dbn, binary_data):
     # the summed expectation is the exact bound
     np.testing.assert_allclose(score, bound, rtol=0, atol=1e-9)
     assert np.all(score <= log_p + 1e-9)
-    # the up-pass posterior is close to the true one: the gap is small
+    # the up-pass posterior is close to the true one: the gap is small (over
+    # 20 seeds of data and training it was 0.002 to 0.115 nats)
     assert np.mean(log_p - score) < 0.5
     assert np.mean(log_p) - np.mean(score) > 0  # and it is a real gap, not identity
 
 
-def test_sampled_bound_uses_common_random_numbers(binary_data):
-    # 14 intermediate units: too many to sum, so the bound is sampled.  The
-    # bound's gap must exceed the Monte Carlo error for the comparison with
-    # log p(v) to mean something: with these settings the mean gap is 0.009
-    # nats and the mean Monte Carlo error 0.003
+def test_sampled_bound_uses_common_random_numbers(binary_data, suite_seed):
+    # 14 intermediate units: too many to sum, so the bound is sampled
     dbn = DBN(hidden_layer_sizes=(14, 3), n_iter=10, learning_rate=0.05, n_chains=None,
-              layer_input="probability", random_state=0)  # fmt: skip
+              layer_input="probability", random_state=suite_seed)  # fmt: skip
     dbn.fit(binary_data)
     X = binary_data[:12]
     score = dbn.score_samples(X)
     log_p, bound = exact_two_layer(dbn, X)
-    # a Monte Carlo estimate of the exact bound: close to it, below log p(v)
-    np.testing.assert_allclose(score, bound, atol=0.3)
-    assert np.mean(score) < np.mean(log_p)
+    # The exact bound lies below log p(v).  The sampled one is a Monte Carlo
+    # estimate of it: over 20 seeds of data and training its rows were at most
+    # 0.041 nats off (0.1 is the bar).  Whether it too lies below log p(v)
+    # depends on the draws: the exact gap (0.002 to 0.015 nats on average over
+    # the rows) is smaller than the Monte Carlo error of that average
+    # (0.011), and over those seeds it lay above in 4 of 20.
+    assert np.all(bound <= log_p + 1e-9)
+    np.testing.assert_allclose(score, bound, atol=0.1)
     # every row sees the same draws, whoever else is scored with it
     np.testing.assert_array_equal(score[3:4], dbn.score_samples(X[3:4]))
     np.testing.assert_array_equal(score[::-1], dbn.score_samples(X[::-1]))
@@ -162,14 +165,17 @@ def test_shapes_and_ranges(tiny_dbn, binary_data):
     assert tiny_dbn.get_feature_names_out().tolist() == ["dbn0", "dbn1", "dbn2"]
 
 
-def test_samples_follow_the_generative_model(tiny_dbn):
+def test_samples_follow_the_generative_model(tiny_dbn, suite_seed):
     """Visible marginal of many samples against the exact model marginal."""
     lower, top = tiny_dbn.rbms_
     h1 = all_states(4)
     prior = np.exp(top_log_marginal(top, h1))
     exact_mean = prior @ expit(h1 @ lower.components_ + lower.intercept_visible_)
-    sampled = tiny_dbn.sample(4000, n_steps=50, random_state=0)
-    np.testing.assert_allclose(sampled.mean(axis=0), exact_mean, atol=0.03)
+    sampled = tiny_dbn.sample(4000, n_steps=50, random_state=suite_seed)
+    # independent chains: within five standard errors of the mean (over 20
+    # seeds the largest of the six deviations was 1.7 standard errors)
+    se = sampled.std(axis=0, ddof=1) / np.sqrt(len(sampled))
+    assert np.all(np.abs(sampled.mean(axis=0) - exact_mean) < 5 * se)
 
 
 def test_layers_train_on_the_layer_below(tiny_dbn, binary_data):
@@ -181,7 +187,7 @@ def test_layers_train_on_the_layer_below(tiny_dbn, binary_data):
     assert lower.random_state != top.random_state
 
 
-def test_upper_layers_learn_from_fresh_binary_draws():
+def test_upper_layers_learn_from_fresh_binary_draws(suite_seed):
     from skebm._dbn import SampledInputRBM
 
     seen = []
@@ -192,11 +198,12 @@ def test_upper_layers_learn_from_fresh_binary_draws():
             super()._apply_update(bk, params, state, buffers, step_scale)
 
     probabilities = np.full((400, 5), 0.3)
-    Recording(n_components=3, batch_size=20, n_iter=2, random_state=0).fit(probabilities)
+    Recording(n_components=3, batch_size=20, n_iter=2, random_state=suite_seed).fit(probabilities)
     draws = np.concatenate(seen)
-    # every update saw binary states drawn with the rows' probabilities
+    # every update saw binary states drawn with the rows' probabilities: their
+    # rate is within five binomial standard errors (0.036) of 0.3
     assert draws.shape == (800, 5) and set(np.unique(draws)) == {0.0, 1.0}
-    assert abs(draws.mean() - 0.3) < 0.03
+    assert abs(draws.mean() - 0.3) < 5 * np.sqrt(0.3 * 0.7 / draws.size)
 
 
 @pytest.mark.parametrize("layer_input, upper_class", [("sample", "SampledInputRBM"),
@@ -268,12 +275,12 @@ def test_bad_parameters_are_explained(binary_data, params, message):
         DBNClassifier(**params).fit(binary_data, binary_data[:, 0])
 
 
-def test_grid_search_over_layers_and_per_layer_learning_rate():
+def test_grid_search_over_layers_and_per_layer_learning_rate(suite_seed):
     X, y = load_digits(n_class=3, return_X_y=True)
     X = X[:300] / 16.0
     y = y[:300]
     pipe = Pipeline([
-        ("dbn", DBN(n_iter=20, random_state=0)),
+        ("dbn", DBN(n_iter=20, random_state=suite_seed)),
         ("logistic", LogisticRegression(C=100, max_iter=1000)),
     ])  # fmt: skip
     grid = GridSearchCV(
@@ -298,21 +305,25 @@ def test_grid_search_over_layers_and_per_layer_learning_rate():
     assert best.hidden_layer_sizes == grid.best_params_["dbn__hidden_layer_sizes"]
     rates = best.learning_rate if isinstance(best.learning_rate, tuple) else (best.learning_rate,)
     assert [r.learning_rate for r in best.rbms_] == list(rates)
-    assert grid.best_score_ > 0.8
+    assert grid.best_score_ > 0.8  # 0.94 to 0.96 over 10 seeds
 
 
 # ----------------------------------------------------------------------------
 # the classifier
 # ----------------------------------------------------------------------------
+# The accuracy bars below hold by far for every seed: over 10 seeds of the
+# split and the network the accuracies were 0.971 +- 0.008 (64 units, 3
+# epochs; bar 0.93), 0.969 +- 0.010 (two classes; bar 0.8), 0.966 +- 0.007
+# (dropout; bar 0.9) and 0.961 +- 0.007 (refit; bar 0.9).
 @pytest.fixture(scope="module")
-def digits_split():
+def digits_split(suite_seed):
     X, y = load_digits(return_X_y=True)
-    return train_test_split(X / 16.0, y, test_size=0.3, random_state=0)
+    return train_test_split(X / 16.0, y, test_size=0.3, random_state=suite_seed)
 
 
-def test_classifier_learns_digits(digits_split):
+def test_classifier_learns_digits(digits_split, suite_seed):
     X_train, X_test, y_train, y_test = digits_split
-    clf = DBNClassifier(hidden_layer_sizes=(64,), n_iter=3, random_state=0)
+    clf = DBNClassifier(hidden_layer_sizes=(64,), n_iter=3, random_state=suite_seed)
     clf.fit(X_train, y_train)
     assert clf.score(X_test, y_test) > 0.93
     proba = clf.predict_proba(X_test)
@@ -335,21 +346,21 @@ def test_unlabelled_rows_only_pretrain(digits_split):
         clf.fit(X_train, np.full(len(X_train), -1))
 
 
-def test_minus_one_beside_a_single_label_is_a_class(digits_split):
+def test_minus_one_beside_a_single_label_is_a_class(digits_split, suite_seed):
     # -1/+1 coding of a binary problem: -1 cannot mark unlabelled rows here,
     # since the other labels would leave a single class to learn
     X_train, X_test, y_train, y_test = digits_split
     binary = np.where(y_train < 5, -1, 1)
-    clf = DBNClassifier(hidden_layer_sizes=(32,), n_iter=2, random_state=0)
+    clf = DBNClassifier(hidden_layer_sizes=(32,), n_iter=2, random_state=suite_seed)
     clf.fit(X_train, binary)
     np.testing.assert_array_equal(clf.classes_, [-1, 1])
     assert clf.score(X_test, np.where(y_test < 5, -1, 1)) > 0.8
 
 
-def test_classifier_on_torch_matches_its_own_quality(digits_split):
+def test_classifier_on_torch_matches_its_own_quality(digits_split, suite_seed):
     pytest.importorskip("torch")
     X_train, X_test, y_train, y_test = digits_split
-    clf = DBNClassifier(hidden_layer_sizes=(32,), n_iter=2, device="cpu", random_state=0)
+    clf = DBNClassifier(hidden_layer_sizes=(32,), n_iter=2, device="cpu", random_state=suite_seed)
     clf.fit(X_train, y_train)
     assert all(isinstance(w, np.ndarray) for w in clf.coefs_)
     assert clf.score(X_test, y_test) > 0.9
@@ -407,31 +418,37 @@ def test_backprop_gradients_match_finite_differences(dropout):
     np.testing.assert_allclose(loss, expected, rtol=1e-12)
 
 
-def test_dropout_masks_keep_the_expected_input():
+def test_dropout_masks_keep_the_expected_input(suite_seed):
     from skebm._backend import make_backend
     from skebm._dbn_classifier import _dropout_masks
 
-    bk = make_backend(None, np.float64, seed=0)
+    bk = make_backend(None, np.float64, seed=suite_seed)
     weights = [np.zeros((50, 40)), np.zeros((40, 3))]
     masks = _dropout_masks(bk, weights, 2000, 0.0, 0.3)
     assert masks[0] is None and masks[1].shape == (2000, 40)
-    # each unit is kept with probability 0.7 and scaled by 1 / 0.7: mean 1
-    assert abs(masks[1].mean() - 1.0) < 0.01
-    assert abs((masks[1] == 0).mean() - 0.3) < 0.01
+    assert set(np.unique(masks[1])) == {0.0, 1 / 0.7}
+    # each unit is kept with probability 0.7 and scaled by 1 / 0.7: mean 1.
+    # Both rates within five standard errors of the 80,000 independent draws
+    # (0.0116 for the mean, whose draws have variance 0.3 / 0.7; 0.0081 for the
+    # share of zeros)
+    n = masks[1].size
+    assert abs(masks[1].mean() - 1.0) < 5 * np.sqrt(0.3 / 0.7 / n)
+    assert abs((masks[1] == 0).mean() - 0.3) < 5 * np.sqrt(0.3 * 0.7 / n)
 
 
-def test_dropout_trains_and_predicts_deterministically(digits_split):
+def test_dropout_trains_and_predicts_deterministically(digits_split, suite_seed):
     X_train, X_test, y_train, y_test = digits_split
     clf = DBNClassifier(hidden_layer_sizes=(32,), n_iter=2, dropout=0.2, input_dropout=0.1,
-                        fine_tune_n_iter=40, random_state=0).fit(X_train, y_train)  # fmt: skip
+                        fine_tune_n_iter=40, random_state=suite_seed)  # fmt: skip
+    clf.fit(X_train, y_train)
     assert clf.score(X_test, y_test) > 0.9
     np.testing.assert_array_equal(clf.predict_proba(X_test), clf.predict_proba(X_test))
 
 
-def test_refit_trains_on_every_labelled_row_for_the_chosen_epochs(digits_split):
+def test_refit_trains_on_every_labelled_row_for_the_chosen_epochs(digits_split, suite_seed):
     X_train, X_test, y_train, y_test = digits_split
     params = dict(hidden_layer_sizes=(32,), n_iter=2, fine_tune_n_iter=30, n_iter_no_change=5,
-                  random_state=0)  # fmt: skip
+                  random_state=suite_seed)  # fmt: skip
     held_out = DBNClassifier(refit=False, **params).fit(X_train, y_train)
     refitted = DBNClassifier(refit=True, **params).fit(X_train, y_train)
     # the same pretraining and the same early-stopping run choose the epochs
