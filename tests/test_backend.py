@@ -55,17 +55,21 @@ def test_sigmoid_matches_expit_and_saturates_without_warnings():
 
 
 @pytest.mark.parametrize("device", [None, pytest.param("cpu", marks=needs_torch)])
-def test_bernoulli_in_place_draws_at_the_given_rates(device):
+def test_bernoulli_in_place_draws_at_the_given_rates(device, suite_seed):
     # on the torch CPU the uniforms come from NumPy's generator, into the tensor
-    bk = make_backend(device, np.float32, seed=0)
-    p = bk.asarray(np.tile(np.array([0.0, 0.1, 0.5, 0.9, 1.0], np.float32), (40000, 1)))
+    rates = np.array([0.0, 0.1, 0.5, 0.9, 1.0])
+    n = 40000
+    bk = make_backend(device, np.float32, seed=suite_seed)
+    p = bk.asarray(np.tile(rates.astype(np.float32), (n, 1)))
     draw = bk.bernoulli(p, out=p)  # in place, as the training loop does
     assert draw is p
     p = bk.to_numpy(p)
     assert set(np.unique(p)) <= {0.0, 1.0}
-    np.testing.assert_allclose(p.mean(axis=0), [0.0, 0.1, 0.5, 0.9, 1.0], atol=0.006)
+    # each column's rate within five binomial standard errors (0 and 1 exactly)
+    se = np.sqrt(rates * (1 - rates) / n)
+    assert np.all(np.abs(p.mean(axis=0) - rates) <= 5 * se), p.mean(axis=0)
     # a fresh draw, and the same again from the same seed
-    again = make_backend(device, np.float32, seed=0)
+    again = make_backend(device, np.float32, seed=suite_seed)
     first = bk.to_numpy(bk.uniform((3, 4)))
     assert not np.array_equal(first, bk.to_numpy(bk.uniform((3, 4))))
     again.bernoulli(again.asarray(np.full((40000, 5), 0.5, np.float32)))
@@ -208,21 +212,23 @@ def test_torch_fast_step_equals_textbook_step(method):
 
 
 @needs_torch
-def test_torch_cpu_training_reaches_the_mnist_quality_bar():
-    # One model's held-out log-likelihood varies by about +-5 nats with the
-    # seed, and on torch also with the thread count (which changes MKL's
-    # summation order, and so the whole trajectory): the bar is checked on
-    # the mean of three seeds, as a property of the path, not of one draw.
+def test_torch_cpu_training_reaches_the_mnist_quality_bar(suite_seed):
+    # One model's held-out log-likelihood varies with the seed, and on torch
+    # also with the thread count (which changes MKL's summation order, and so
+    # the whole trajectory): the bar is checked on the mean of three seeds, as
+    # a property of the path, not of one draw.  Over 12 seeds one model
+    # scored -160.9 +- 5.2 nats (-153.3 to -169.5), so the mean of three is
+    # -160.9 +- 3.0, and the bar is five of those below.
     X_train, X_test, _, _ = binary_mnist_split()
     scores = []
-    for seed in range(3):
+    for seed in range(3 * suite_seed, 3 * suite_seed + 3):
         rbm = BernoulliRBM(
             n_components=20, learning_rate=0.05, batch_size=20, n_iter=30,
             random_state=seed, device="cpu",
         ).fit(X_train)
         assert all(isinstance(v, np.ndarray) for v in rbm._fitted_params().values())
         scores.append(rbm.score(X_test))
-    assert np.mean(scores) >= -170, scores
+    assert np.mean(scores) >= -176, scores
 
 
 @needs_torch

@@ -46,13 +46,18 @@ def accuracies(out):
     return [float(a) for a in re.findall(r"accuracy (\d\.\d+)", out)]
 
 
-def test_demo_prints_both_accuracies_a_report_and_saves_the_filters(capsys, tmp_path):
+def test_demo_prints_both_accuracies_a_report_and_saves_the_filters(
+    capsys, tmp_path, suite_seed
+):
     pytest.importorskip("matplotlib")
     path = tmp_path / "filters.png"
-    out = run_demo(capsys, "--output", str(path))
+    out = run_demo(capsys, "--output", str(path), "--random-state", str(suite_seed))
     raw_accuracy, rbm_accuracy = accuracies(out)
-    # ten classes: chance is 0.1; both models learn far more than that
-    assert raw_accuracy > 0.7 and rbm_accuracy > 0.5
+    # ten classes: chance is 0.1; both models learn far more than that.  Raw
+    # pixels score 0.78 (no randomness); after one epoch of 16 hidden units
+    # the RBM's features scored 0.597 +- 0.026 over 37 seeds (0.548 at
+    # worst), and the bar of 0.45 is over five of those below
+    assert raw_accuracy > 0.7 and rbm_accuracy > 0.45
     assert "precision" in out and "macro avg" in out
     assert f"Learned filters saved to {path}" in out
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

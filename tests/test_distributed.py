@@ -75,13 +75,13 @@ def test_grid_search_rbm_on_cluster_equals_local(dask_client, digits):
     assert np.all(local.cv_results_["mean_test_score"] < 0)
 
 
-def test_grid_search_pipeline_on_cluster_equals_local(dask_client, digits):
+def test_grid_search_pipeline_on_cluster_equals_local(dask_client, digits, suite_seed):
     X, y = digits
 
     def make_search():
         pipe = Pipeline(
             [
-                ("rbm", BernoulliRBM(n_components=32, n_iter=5, random_state=0)),
+                ("rbm", BernoulliRBM(n_components=32, n_iter=5, random_state=suite_seed)),
                 ("clf", LogisticRegression(max_iter=300)),
             ]
         )
@@ -99,8 +99,10 @@ def test_grid_search_pipeline_on_cluster_equals_local(dask_client, digits):
         rtol=1e-10,
     )
     assert remote.best_params_ == local.best_params_
-    # accuracy of a classifier on RBM features beats chance by far
-    assert local.best_score_ > 0.5
+    # accuracy of a classifier on RBM features beats chance (0.1) by far: over
+    # 8 seeds the best cross-validated accuracy was 0.64 +- 0.035 (0.61 at
+    # worst), and the bar of 0.45 is over five of those below
+    assert local.best_score_ > 0.45
 
 
 def test_cross_val_score_on_cluster_equals_local(dask_client, digits):

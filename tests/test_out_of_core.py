@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from skebm import BernoulliRBM
+from tiny_models import noisy_prototypes
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
@@ -22,12 +23,14 @@ dask = pytest.importorskip("dask")
 PARAMS = dict(n_components=8, batch_size=10, learning_rate=0.05, random_state=0)
 
 
+def noisy_rows():
+    """2000 noisy copies of 4 prototypes over 30 units, and their log-likelihoods."""
+    return noisy_prototypes(0, n_rows=2000, n_features=30, n_prototypes=4, density=0.4)
+
+
 @pytest.fixture(scope="module")
 def X():
-    rng = np.random.default_rng(0)
-    prototypes = rng.random((4, 30)) < 0.4
-    rows = prototypes[rng.integers(0, 4, 2000)]
-    return (rows ^ (rng.random(rows.shape) < 0.05)).astype(np.float32)
+    return noisy_rows()[0].astype(np.float32)
 
 
 @pytest.fixture()
@@ -87,7 +90,7 @@ def test_partial_fit_over_dask_blocks_one_at_a_time(X):
     assert_same_model(streamed, in_memory)
 
 
-def test_fit_from_dask_streams_blocks(X):
+def test_fit_from_dask_streams_blocks(X, suite_seed):
     computed = []
 
     def record(block, block_info=None):
@@ -105,11 +108,26 @@ def test_fit_from_dask_streams_blocks(X):
     assert model.n_iter_ == 3
     assert model.n_samples_seen_ == X.shape[0]
     assert model.components_.dtype == np.float32
-    # deterministic for a fixed random_state, and as good as fitting in memory
+    # deterministic for a fixed random_state
     again = BernoulliRBM(n_iter=3, **PARAMS).fit(da.from_array(X, chunks=(400, -1)))
     assert_same_model(model, again)
-    in_memory = BernoulliRBM(n_iter=3, **PARAMS).fit(X)
-    assert model.score(X) > in_memory.score(X) - 0.05 * abs(in_memory.score(X))
+    # and it learns the rows' distribution as a fit in memory does.  Streamed
+    # blocks visit the rows in another order than a fit in memory, so the two
+    # are other models, and three epochs leave one fit's likelihood far from
+    # settled: over 30 seeds (of data and training) a fit closed 0.62 +- 0.17
+    # (from dask) and 0.61 +- 0.14 (in memory) of the gap between the
+    # untrained model and the generating distribution, one dask fit only
+    # 0.14.  The mean of four dask fits is 0.62 +- 0.08; the bar of 0.2 is
+    # five of those below.
+    log_p = noisy_rows()[1]
+    untrained = BernoulliRBM(n_iter=0, **PARAMS).fit(X).score(X)
+    closed = []
+    for seed in range(4 * suite_seed, 4 * suite_seed + 4):
+        fitted = BernoulliRBM(n_iter=3, **dict(PARAMS, random_state=seed)).fit(
+            da.from_array(X, chunks=(400, -1))
+        )
+        closed.append((fitted.score(X) - untrained) / (log_p.mean() - untrained))
+    assert np.mean(closed) > 0.2, closed
 
 
 def test_fit_from_dask_does_not_materialise_it(tmp_path):
