@@ -22,9 +22,9 @@ def digits():
 # ---------------------------------------------------------------------------
 # early stopping
 # ---------------------------------------------------------------------------
-def test_early_stopping_keeps_the_best_epoch_exactly(digits):
+def test_early_stopping_keeps_the_best_epoch_exactly(digits, suite_seed):
     settings = dict(
-        n_components=6, learning_rate=0.3, validation_fraction=0.2, random_state=0
+        n_components=6, learning_rate=0.3, validation_fraction=0.2, random_state=suite_seed
     )
     stopped = BernoulliRBM(
         n_iter=40, early_stopping=True, n_iter_no_change=3, tol=0.0, **settings
@@ -139,12 +139,12 @@ def test_backends_draw_the_same_numbers_for_both_dtypes():
         np.testing.assert_array_equal(a.astype(np.float64), b.astype(np.float64))
 
 
-def test_float32_and_float64_fits_agree_within_float32_rounding():
+def test_float32_and_float64_fits_agree_within_float32_rounding(suite_seed):
     X = minmax_scale(load_digits().data[:50])
     # a sample differs only when a uniform falls between the float32 and
     # float64 roundings of its probability (about 1e-7 apart): with ~7,000
     # draws here that happens in fewer than one fit in a thousand
-    settings = dict(n_components=8, n_iter=1, random_state=0)
+    settings = dict(n_components=8, n_iter=1, random_state=suite_seed)
     c64 = BernoulliRBM(**settings).fit(X).components_
     c32 = BernoulliRBM(**settings).fit(X.astype(np.float32)).components_
     assert c32.dtype == np.float32
