@@ -16,14 +16,19 @@ from before the call.
 
 import copy
 
+import numpy as np
+
 
 class Transaction:
     """Restore an object's ``__dict__`` when the block it guards raises.
 
     The saved state is a deep copy, so nothing the call does in place (a
-    random generator advanced, a list appended to) survives a failure.  The
-    constructor parameters (``get_params(deep=False)``) are kept by
-    reference: they are the user's objects, not the estimator's state.
+    random generator advanced, a list appended to, a nested estimator
+    refitted) survives a failure, with two exceptions kept by reference: the
+    constructor parameters (``get_params(deep=False)``), which are the user's
+    objects, not the estimator's state, and NumPy arrays, which skebm never
+    writes in place once they are attributes (training works on copies and
+    publishes new arrays), so that a snapshot costs no copy of the model.
 
     Parameters
     ----------
@@ -60,12 +65,7 @@ class Transaction:
         self._checkpoint = self._saved_state()
 
     def _saved_state(self):
-        get_params = getattr(self._obj, "get_params", None)
-        params = set(get_params(deep=False)) if get_params is not None else set()
-        return {
-            key: value if key in params else copy.deepcopy(value)
-            for key, value in self._obj.__dict__.items()
-        }
+        return _attributes_snapshot(self._obj)
 
     def __exit__(self, exc_type, exc, traceback):
         if exc_type is None:
@@ -76,3 +76,29 @@ class Transaction:
         self._obj.__dict__.clear()
         self._obj.__dict__.update(keep)
         return False  # the caller still sees the exception
+
+
+def _attributes_snapshot(obj):
+    """A copy of ``obj.__dict__`` to restore later (see :class:`Transaction`)."""
+    get_params = getattr(obj, "get_params", None)
+    params = set(get_params(deep=False)) if get_params is not None else set()
+    return {
+        key: value if key in params else _snapshot(value)
+        for key, value in obj.__dict__.items()
+    }
+
+
+def _snapshot(value):
+    """A deep copy of ``value`` that shares its NumPy arrays."""
+    if isinstance(value, np.ndarray):
+        return value
+    if isinstance(value, dict):
+        return {key: _snapshot(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)) and type(value) in (list, tuple):
+        return type(value)(_snapshot(item) for item in value)
+    if hasattr(value, "get_params") and hasattr(value, "__dict__"):
+        # a nested estimator (a DBN's layers): a new object with its state
+        nested = copy.copy(value)
+        nested.__dict__ = _attributes_snapshot(value)
+        return nested
+    return copy.deepcopy(value)
