@@ -102,7 +102,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     #: a :class:`skebm._units.VisibleUnits` instance, set by each model
     _units = None
-    #: weights (``_scaled_weights``) beyond which training counts as diverged:
+    #: weights (``_largest_scaled_weight``) beyond which training counts as diverged:
     #: a weight of 100 moves a binary unit's log-odds by 100, saturating every
     #: conditional it touches (sigmoid(100) = 1 - 4e-44); no usable model comes
     #: near, while a run that blows up passes it long before it overflows
@@ -816,16 +816,18 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 params[key] += (lr * step_scale) * grad
         units.clip_params(bk, params)
 
-    def _scaled_weights(self, bk, params):
-        """|W| in the units that decide saturation (log-odds for binary units)."""
-        return np.abs(bk.to_numpy(params["W"]))
+    def _largest_scaled_weight(self, bk, params):
+        """max |W_ji| in the units that decide saturation (log-odds for binary units)."""
+        weights = bk.to_numpy(params["W"])
+        # max and min rather than abs: no temporary copy of the weights
+        return float(max(weights.max(initial=0.0), -weights.min(initial=0.0)))
 
     def _divergence_problem(self, bk, params):
         """``(what has blown up, whether every parameter is still finite)`` or None."""
         for key, value in params.items():
             if not bk.all_finite(value):
                 return f"parameter {key!r} became non-finite", False
-        largest = float(self._scaled_weights(bk, params).max(initial=0.0))
+        largest = self._largest_scaled_weight(bk, params)
         if largest > self._max_scaled_weight:
             return (
                 f"the weights grew to {largest:.3g} (max |W_ji|{self._weight_scale_name()}; "

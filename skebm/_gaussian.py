@@ -448,9 +448,10 @@ class GaussianBernoulliRBM(BaseRBM):
     #: visible mean this far describes no data
     _max_scaled_weight = 1e4
 
-    def _scaled_weights(self, bk, params):
-        """|W_ji| / sigma_i: how far one hidden unit moves a visible mean."""
-        return np.abs(bk.to_numpy(params["W"]) * np.exp(-0.5 * bk.to_numpy(params["log_var"])))
+    def _largest_scaled_weight(self, bk, params):
+        """max |W_ji| / sigma_i: how far one hidden unit moves a visible mean."""
+        scaled = bk.to_numpy(params["W"]) * np.exp(-0.5 * bk.to_numpy(params["log_var"]))
+        return float(np.abs(scaled).max(initial=0.0))
 
     def _weight_scale_name(self):
         return " / sigma_i, in standard deviations of a visible unit"
