@@ -9,11 +9,12 @@ carried down through the directed bottom layer to pixel space, where the
 conditional mean E[v | h_1] is shown.  Chains started from different seeds
 settle into different digit classes.
 
-The figure is saved as a PNG whose path is printed.
+The figure is saved as a PNG in ``$SKEBM_EXAMPLES_OUTPUT`` (default: the
+current folder), and its path is printed.
 """
 
 import os
-import tempfile
+from pathlib import Path
 
 import matplotlib
 
@@ -44,6 +45,8 @@ for image, ax in zip(samples, axes.ravel()):
 fig.suptitle("Digits sampled from a DBN (256, 64)")
 fig.tight_layout()
 
-path = os.path.join(tempfile.gettempdir(), "dbn_samples.png")
+OUTPUT = Path(os.environ.get("SKEBM_EXAMPLES_OUTPUT", "."))
+OUTPUT.mkdir(parents=True, exist_ok=True)
+path = OUTPUT / "dbn_samples.png"
 fig.savefig(path, dpi=100)
 print(path)
