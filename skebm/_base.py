@@ -612,9 +612,9 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         X_resident = self._resident(bk, X_train)
         stopper = _EarlyStopping(self) if self.early_stopping else None
         self.best_epoch_ = None
-        first_epoch = self.n_iter_ + 1
+        first_epoch, last_epoch = self.n_iter_ + 1, self.n_iter_ + n_epochs
         with bk.threads():
-            for epoch in range(first_epoch, first_epoch + n_epochs):
+            for epoch in range(first_epoch, last_epoch + 1):
                 start = time.perf_counter()
                 if _is_dask_array(X_resident):
                     self._train_blocks(bk, params, state, X_resident, shuffle=True)
@@ -630,7 +630,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 record = {"epoch": epoch, "time": time.perf_counter() - start, **record}
                 self.history_.append(record)
                 if self.verbose:
-                    print(_format_record(self._progress_label(), record, first_epoch + n_epochs - 1))
+                    print(_format_record(self._progress_label(), record, last_epoch))
                 stop = stopper is not None and stopper.update(record)
                 transaction.checkpoint()
                 if stop:

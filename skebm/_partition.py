@@ -324,8 +324,8 @@ def ais_log_partition(
         Seed of both runs.
     progress : callable or None
         ``progress(run, fraction)`` is called as the first block of chains
-        starts (0.0) and passes each tenth of the schedule (``run`` is "forward" or
-        "reverse"), so that long estimates show signs of life.
+        starts (0.0) and passes each tenth of the schedule (``run`` is
+        "forward" or "reverse"), so that long estimates show signs of life.
 
     Returns
     -------
