@@ -42,6 +42,7 @@ from ._early_stopping import EarlyStopping as _EarlyStopping
 from ._exceptions import DivergenceError
 from ._transaction import Transaction
 from ._units import VisibleUnits
+from ._samplers import SAMPLERS
 from ._partition import (
     DEFAULT_N_BETAS,
     DEFAULT_N_CHAINS,
@@ -102,6 +103,10 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     #: a :class:`skebm._units.VisibleUnits` instance, set by each model
     _units = None
+    #: the hook of models that learn from something else than the rows given:
+    #: ``_batch_transform(bk, batch)`` rewrites each mini-batch in place before
+    #: its update (a DBN's upper layers draw binary states); None leaves it
+    _batch_transform = None
     #: weights (``_largest_scaled_weight``) beyond which training counts as diverged:
     #: a weight of 100 moves a binary unit's log-odds by 100, saturating every
     #: conditional it touches (sigmoid(100) = 1 - 4e-44); no usable model comes
@@ -113,7 +118,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "n_iter": [Interval(Integral, 0, None, closed="left")],
-        "method": [StrOptions({"pcd", "cd"})],
+        "method": [StrOptions(SAMPLERS.keys())],  # a live view: registered samplers count
         "n_gibbs_steps": [Interval(Integral, 1, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
@@ -706,61 +711,32 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """The work arrays of an update from ``n_rows`` rows, made once per fit."""
         cache = state.setdefault("buffers", {})
         if n_rows not in cache:
-            n_hidden = self.n_components
-            pcd = self.method == "pcd"
-            n_neg = state["chains"].shape[0] if pcd else n_rows
+            sampler = SAMPLERS[self.method]
             cache[n_rows] = _StepBuffers(
-                bk, n_rows, n_neg, n_visible, n_hidden, hidden_sample=not pcd
+                bk,
+                n_rows,
+                sampler.n_negative(state["chains"].shape[0], n_rows),
+                n_visible,
+                self.n_components,
+                hidden_sample=not sampler.persistent,
             )
         return cache[n_rows]
 
     def _train_step(self, bk, params, state, buffers, step_scale):
-        """One CD-k / PCD-k update from the mini-batch in ``buffers.data``.
+        """One update from the mini-batch in ``buffers.data``.
 
         ``step_scale`` is the batch's share of a full batch, so that a short
         last batch moves the parameters in proportion to the data it holds.
-        Everything happens in the preallocated ``buffers``.  Chains are
-        independent of each other, and so are rows of the products, so each
-        phase runs over row blocks (``bk.map_blocks``: in parallel threads on
-        NumPy with ``n_jobs`` > 1).
+        Everything happens in the preallocated ``buffers``: the batch goes
+        through ``_batch_transform``, the sampler named by ``method`` fills
+        the negative phase (:mod:`skebm._samplers`), and ``_apply_update``
+        takes the step.
         """
-        units = self._units
-        n_steps = self.n_gibbs_steps
-        chain_v, chain_h = buffers.chain_visible, buffers.chain_hidden
-        if self.method == "pcd":
-            chains = state["chains"]
-            n_data = buffers.data.shape[0]
-
-            def advance_chains(wk, rows):
-                for _ in range(n_steps - 1):
-                    units.sample_visible_into(wk, params, chains[rows], out=chain_v[rows])
-                    units.mean_hidden(wk, params, chain_v[rows], out=chain_h[rows])
-                    wk.bernoulli(chain_h[rows], out=chains[rows])
-                units.sample_visible_into(wk, params, chains[rows], out=chain_v[rows])
-
-            def hidden_probabilities(wk, rows):
-                # the chains' states do not depend on the batch, so one product
-                # gives P(h = 1 | v) of the data rows and of the chains together
-                units.mean_hidden(wk, params, buffers.visible[rows], out=buffers.hidden[rows])
-                chain_rows = slice(max(rows.start - n_data, 0), rows.stop - n_data)
-                if chain_rows.start < chain_rows.stop:
-                    wk.bernoulli(chain_h[chain_rows], out=chains[chain_rows])
-
-            bk.map_blocks(chains.shape[0], advance_chains)
-            bk.map_blocks(buffers.visible.shape[0], hidden_probabilities)
-        else:
-            data, data_h, h = buffers.data, buffers.data_hidden, buffers.hidden_sample
-
-            def run_chains(wk, rows):
-                units.mean_hidden(wk, params, data[rows], out=data_h[rows])
-                wk.bernoulli(data_h[rows], out=h[rows])
-                for step in range(n_steps):
-                    units.sample_visible_into(wk, params, h[rows], out=chain_v[rows])
-                    units.mean_hidden(wk, params, chain_v[rows], out=chain_h[rows])
-                    if step + 1 < n_steps:
-                        wk.bernoulli(chain_h[rows], out=h[rows])
-
-            bk.map_blocks(data.shape[0], run_chains)
+        if self._batch_transform is not None:
+            self._batch_transform(bk, buffers.data)
+        SAMPLERS[self.method].step(
+            bk, self._units, params, state["chains"], buffers, self.n_gibbs_steps
+        )
         self._apply_update(bk, params, state, buffers, step_scale)
 
     def _apply_update(self, bk, params, state, buffers, step_scale):

@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._base import _row_blocks
 from ._bernoulli import BernoulliRBM
 from ._partition import binary_states
+from ._samplers import SAMPLERS
 from ._transaction import Transaction
 
 #: the per-layer training parameters: one value for every layer, or a tuple
@@ -55,7 +56,7 @@ _LAYER_CONSTRAINTS = {
     "learning_rate": _layer_constraint(Interval(Real, 0, None, closed="neither"), None),
     "n_iter": _layer_constraint(Interval(Integral, 0, None, closed="left")),
     "batch_size": _layer_constraint(Interval(Integral, 1, None, closed="left")),
-    "method": _layer_constraint(StrOptions({"pcd", "cd"})),
+    "method": _layer_constraint(StrOptions(SAMPLERS.keys())),
     "n_gibbs_steps": _layer_constraint(Interval(Integral, 1, None, closed="left")),
     "momentum": _layer_constraint(Interval(Real, 0, 1, closed="left")),
     "weight_decay": _layer_constraint(Interval(Real, 0, None, closed="left")),
@@ -73,9 +74,9 @@ class SampledInputRBM(BernoulliRBM):
     new draw every time it meets a row. Everything else is BernoulliRBM's.
     """
 
-    def _train_step(self, bk, params, state, buffers, step_scale):
-        bk.bernoulli(buffers.data, out=buffers.data)
-        super()._train_step(bk, params, state, buffers, step_scale)
+    @staticmethod
+    def _batch_transform(bk, batch):
+        bk.bernoulli(batch, out=batch)
 
 
 def rbm_class(visible_units):
