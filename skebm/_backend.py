@@ -124,14 +124,8 @@ class NumpyBackend:
     def zeros(self, shape):
         return np.zeros(shape, dtype=self.dtype)
 
-    def ones(self, shape):
-        return np.ones(shape, dtype=self.dtype)
-
     def concatenate(self, arrays, axis=0):
         return np.concatenate(arrays, axis=axis)
-
-    def arange(self, n):
-        return np.arange(n)
 
     def gather_rows(self, X, rows, out):
         """Copy rows ``rows`` of the host array X (dense or sparse) into ``out``."""
@@ -186,9 +180,6 @@ class NumpyBackend:
     def log(self, x, out=None):
         return np.log(x, out=out)
 
-    def sqrt(self, x):
-        return np.sqrt(x)
-
     def square(self, x, out=None):
         return np.square(x, out=out)
 
@@ -236,9 +227,6 @@ class NumpyBackend:
 
     def permutation(self, n):
         return self.rng.permutation(n)
-
-    def choice(self, n, size):
-        return self.rng.choice(n, size=size, replace=False)
 
 
 class TorchBackend:
@@ -343,14 +331,8 @@ class TorchBackend:
     def zeros(self, shape):
         return self.torch.zeros(shape, dtype=self.dtype, device=self.device)
 
-    def ones(self, shape):
-        return self.torch.ones(shape, dtype=self.dtype, device=self.device)
-
     def concatenate(self, arrays, axis=0):
         return self.torch.cat(arrays, dim=axis)
-
-    def arange(self, n):
-        return self.torch.arange(n, device=self.device)
 
     def matmul(self, a, b, out=None):
         return self.torch.matmul(a, b, out=out)
@@ -375,9 +357,6 @@ class TorchBackend:
 
     def log(self, x, out=None):
         return self.torch.log(x, out=out)
-
-    def sqrt(self, x):
-        return self.torch.sqrt(x)
 
     def square(self, x, out=None):
         return self.torch.square(x, out=out)
@@ -438,9 +417,6 @@ class TorchBackend:
             int(self.torch.randint(0, 2**62, (1,), generator=self.rng, device=self.device))
         )
         return self.torch.randperm(n, generator=cpu).numpy()
-
-    def choice(self, n, size):
-        return self.permutation(n)[:size]
 
 
 def import_torch():

@@ -215,12 +215,10 @@ weight_decay, n_chains : one value or a tuple with one value per layer
         return tags
 
     def _make_dbn(self, seed):
-        names = [
-            "hidden_layer_sizes", "visible_units", "learning_rate", "n_iter",
-            "batch_size", "method", "n_gibbs_steps", "momentum", "weight_decay",
-            "n_chains", "layer_input", "device", "verbose",
-        ]  # fmt: skip
-        return DBN(**{name: getattr(self, name) for name in names}, random_state=seed)
+        # every pretraining parameter is a DBN parameter of the same name
+        shared = DBN().get_params().keys() & self.get_params(deep=False).keys()
+        shared.discard("random_state")
+        return DBN(**{name: getattr(self, name) for name in shared}, random_state=seed)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
