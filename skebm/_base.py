@@ -41,7 +41,6 @@ from ._backend import make_backend, resolve_device
 from ._early_stopping import EarlyStopping as _EarlyStopping
 from ._exceptions import DivergenceError
 from ._transaction import Transaction
-from ._units import VisibleUnits
 from ._samplers import SAMPLERS
 from ._partition import (
     DEFAULT_N_BETAS,
@@ -742,45 +741,41 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _apply_update(self, bk, params, state, buffers, step_scale):
         """Move the parameters along the gradient estimate held in ``buffers``.
 
-        The weight gradient, mean(h v~^T) over the data rows minus over the
-        chains, is one product of the stacked arrays, ``hidden`` with its rows
-        weighted +1/n_data and -1/n_chains, added straight into the weights
-        (or the velocity).  Unit types that define their own ``gradients``
-        (e.g. preconditioned ones) get the general update from it instead.
+        The weight gradient, mean(h v_w^T) over the data rows minus over the
+        chains (``v_w`` the units' ``weight_gradient_visible``), is one
+        product of the stacked arrays, ``hidden`` with its rows weighted
+        +1/n_data and -1/n_chains, added straight into the weights (or the
+        velocity), for every unit type.  ``units.gradients`` is the same step
+        written out, the reference the tests hold this one to.
         """
         units = self._units
         lr, momentum, decay = self.learning_rate, self.momentum, self.weight_decay
         velocity = state["velocity"]
         phases = (buffers.data, buffers.data_hidden, buffers.chain_visible, buffers.chain_hidden)
-        if type(units).gradients is VisibleUnits.gradients:
-            grads = units.visible_gradients(bk, params, *phases)
-            hidden, hidden_grad = buffers.hidden, bk.empty(params["b"].shape)
-            visible = units.scale_visible(bk, params, buffers.visible)
+        grads = units.visible_gradients(bk, params, *phases)
+        hidden, hidden_grad = buffers.hidden, bk.empty(params["b"].shape)
+        visible = units.weight_gradient_visible(bk, params, buffers.visible)
 
-            def update_weights(wk, cols):
-                # a block of hidden units: their rows of W and of its velocity
-                block = hidden[:, cols]
-                block *= buffers.row_weights
-                hidden_grad[cols] = block.sum(axis=0)
-                weights = params["W"][cols]
-                if momentum:
-                    weight_velocity = velocity["W"][cols]
-                    weight_velocity *= momentum
-                    if decay:
-                        weight_velocity -= (step_scale * decay) * weights
-                    wk.addmm_(weight_velocity, block.T, visible, alpha=step_scale)
-                    weights += lr * weight_velocity
-                else:
-                    if decay:
-                        weights *= 1.0 - lr * step_scale * decay
-                    wk.addmm_(weights, block.T, visible, alpha=lr * step_scale)
+        def update_weights(wk, cols):
+            # a block of hidden units: their rows of W and of its velocity
+            block = hidden[:, cols]
+            block *= buffers.row_weights
+            hidden_grad[cols] = block.sum(axis=0)
+            weights = params["W"][cols]
+            if momentum:
+                weight_velocity = velocity["W"][cols]
+                weight_velocity *= momentum
+                if decay:
+                    weight_velocity -= (step_scale * decay) * weights
+                wk.addmm_(weight_velocity, block.T, visible, alpha=step_scale)
+                weights += lr * weight_velocity
+            else:
+                if decay:
+                    weights *= 1.0 - lr * step_scale * decay
+                wk.addmm_(weights, block.T, visible, alpha=lr * step_scale)
 
-            bk.map_blocks(hidden.shape[1], update_weights)
-            grads["b"] = hidden_grad
-        else:
-            grads = units.gradients(bk, params, *phases)
-            if decay:
-                grads["W"] -= decay * params["W"]
+        bk.map_blocks(hidden.shape[1], update_weights)
+        grads["b"] = hidden_grad
         for key, grad in grads.items():
             if momentum:
                 key_velocity = velocity[key]

@@ -96,8 +96,8 @@ class GaussianVisible(VisibleUnits):
         log_var = params["log_var"]
         return 0.5 * (log_var.sum() + LOG_2PI * log_var.shape[0])
 
-    def gradients(self, bk, params, v_pos, h_pos, v_neg, h_neg):
-        """The log-likelihood gradient, preconditioned per feature for W and a.
+    def weight_gradient_visible(self, bk, params, v):
+        """``v`` itself: the gradient of ``W``, ``h v / s^2``, preconditioned by s^2.
 
         The gradients of column i of ``W`` and of ``a_i`` are multiplied by
         s_i^2: a positive diagonal preconditioner, so the updates still
@@ -107,20 +107,10 @@ class GaussianVisible(VisibleUnits):
         in metres would need rates 10^6 apart); with it, it depends only on
         how many hidden units are on (about 2 / that number).
         """
-        n_pos = v_pos.shape[0]
-        n_neg = v_neg.shape[0]
-        # -dE/dW_ji = h_j v_i / s_i^2, times s_i^2
-        grad_w = bk.matmul(h_pos.T, v_pos)
-        grad_w *= 1.0 / n_pos
-        neg = bk.matmul(h_neg.T, v_neg)
-        neg *= 1.0 / n_neg
-        grad_w -= neg
-        grads = {"W": grad_w, "b": h_pos.mean(axis=0) - h_neg.mean(axis=0)}
-        grads.update(self.visible_gradients(bk, params, v_pos, h_pos, v_neg, h_neg))
-        return grads
+        return v
 
     def visible_gradients(self, bk, params, v_pos, h_pos, v_neg, h_neg):
-        # -dE/da_i = (v_i - a_i) / s_i^2, times s_i^2 (see ``gradients``)
+        # -dE/da_i = (v_i - a_i) / s_i^2, times s_i^2 (see ``weight_gradient_visible``)
         grads = {"a": v_pos.mean(axis=0) - v_neg.mean(axis=0)}
         if self.learn_sigma:
             precision = self._precision(bk, params)

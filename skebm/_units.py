@@ -118,17 +118,30 @@ class VisibleUnits:
         h = bk.bernoulli(h_prob)
         return self.sample_visible(bk, params, h), h_prob
 
+    def weight_gradient_visible(self, bk, params, v):
+        """The visible factor of the weight gradient: ``mean(h v_w^T)``, data minus chains.
+
+        The exact gradient of ``-E`` with respect to ``W`` is ``h v~^T`` with
+        ``v~ = scale_visible(v)``; a unit type whose update is preconditioned
+        (Gaussian units: by s^2 per feature) returns the preconditioned
+        factor.  Training takes the weight step as one fused product of the
+        stacked data and chain rows with this factor, for every unit type.
+        """
+        return self.scale_visible(bk, params, v)
+
     def gradients(self, bk, params, v_pos, h_pos, v_neg, h_neg):
         """Log-likelihood gradient estimate: data statistics minus chain statistics.
 
         ``h_pos`` and ``h_neg`` are P(h = 1 | v) of the data rows and of the
-        chain states.  Means are taken over each set's own rows.
+        chain states.  Means are taken over each set's own rows.  Training
+        computes the same step fused (``BaseRBM._apply_update``); this is its
+        readable reference, which the tests hold it to.
         """
         n_pos = v_pos.shape[0]
         n_neg = v_neg.shape[0]
-        grad_w = bk.matmul(h_pos.T, self.scale_visible(bk, params, v_pos))
+        grad_w = bk.matmul(h_pos.T, self.weight_gradient_visible(bk, params, v_pos))
         grad_w *= 1.0 / n_pos
-        neg = bk.matmul(h_neg.T, self.scale_visible(bk, params, v_neg))
+        neg = bk.matmul(h_neg.T, self.weight_gradient_visible(bk, params, v_neg))
         neg *= 1.0 / n_neg
         grad_w -= neg
         grads = {
