@@ -41,6 +41,7 @@ from ._backend import make_backend, resolve_device
 from ._early_stopping import EarlyStopping as _EarlyStopping
 from ._exceptions import DivergenceError
 from ._transaction import Transaction
+from ._optim import SGD
 from ._samplers import SAMPLERS
 from ._partition import (
     DEFAULT_N_BETAS,
@@ -745,46 +746,29 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         chains (``v_w`` the units' ``weight_gradient_visible``), is one
         product of the stacked arrays, ``hidden`` with its rows weighted
         +1/n_data and -1/n_chains, added straight into the weights (or the
-        velocity), for every unit type.  ``units.gradients`` is the same step
-        written out, the reference the tests hold this one to.
+        velocity), for every unit type, by the optimiser (:mod:`skebm._optim`).
+        ``units.gradients`` is the same step written out, the reference the
+        tests hold this one to.
         """
         units = self._units
-        lr, momentum, decay = self.learning_rate, self.momentum, self.weight_decay
+        optimizer = state.get("optimizer")
+        if optimizer is None:
+            optimizer = state["optimizer"] = SGD(
+                self.learning_rate, self.momentum, self.weight_decay
+            )
         velocity = state["velocity"]
         phases = (buffers.data, buffers.data_hidden, buffers.chain_visible, buffers.chain_hidden)
         grads = units.visible_gradients(bk, params, *phases)
-        hidden, hidden_grad = buffers.hidden, bk.empty(params["b"].shape)
-        visible = units.weight_gradient_visible(bk, params, buffers.visible)
-
-        def update_weights(wk, cols):
-            # a block of hidden units: their rows of W and of its velocity
-            block = hidden[:, cols]
-            block *= buffers.row_weights
-            hidden_grad[cols] = block.sum(axis=0)
-            weights = params["W"][cols]
-            if momentum:
-                weight_velocity = velocity["W"][cols]
-                weight_velocity *= momentum
-                if decay:
-                    weight_velocity -= (step_scale * decay) * weights
-                wk.addmm_(weight_velocity, block.T, visible, alpha=step_scale)
-                weights += lr * weight_velocity
-            else:
-                if decay:
-                    weights *= 1.0 - lr * step_scale * decay
-                wk.addmm_(weights, block.T, visible, alpha=lr * step_scale)
-
-        bk.map_blocks(hidden.shape[1], update_weights)
-        grads["b"] = hidden_grad
-        for key, grad in grads.items():
-            if momentum:
-                key_velocity = velocity[key]
-                key_velocity *= momentum
-                key_velocity += grad * step_scale
-                params[key] += lr * key_velocity
-            else:
-                # no velocity to keep: it would be overwritten by the next step
-                params[key] += (lr * step_scale) * grad
+        grads["b"] = optimizer.fused_weight_step(
+            bk,
+            params,
+            velocity,
+            buffers.hidden,
+            buffers.row_weights,
+            units.weight_gradient_visible(bk, params, buffers.visible),
+            step_scale,
+        )
+        optimizer.update_params(bk, params, velocity, grads, step_scale)
         units.clip_params(bk, params)
 
     def _largest_scaled_weight(self, bk, params):
