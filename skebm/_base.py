@@ -379,14 +379,9 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             if warm:
                 params, state = self._resume_state(bk, stats, X_train, train_rows)
             else:
-                np_params = self._initial_params(stats, dtype, np.random.default_rng(seeds[2]))
-                params = self._device_params(bk, np_params)
-                state = {
-                    "velocity": {key: bk.zeros(v.shape) for key, v in params.items()},
-                    "chains": self._initial_chains(bk, params, X_train, train_rows),
-                }
-                self.history_ = []
-                self.n_iter_ = 0
+                params, state = self._new_state(
+                    bk, stats, dtype, np.random.default_rng(seeds[2]), X_train, train_rows
+                )
             self.random_state_ = np.random.RandomState(seeds[2])
             self._set_stats(stats)
             self._publish(bk, params, state)
@@ -454,15 +449,8 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             if first_call:
                 # a stream of its own: the backend draws from ``seed`` itself
                 init_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
-                np_params = self._initial_params(stats, dtype, init_rng)
-                params = self._device_params(bk, np_params)
-                state = {
-                    "velocity": {key: bk.zeros(v.shape) for key, v in params.items()},
-                    "chains": self._initial_chains(bk, params, X),
-                }
+                params, state = self._new_state(bk, stats, dtype, init_rng, X)
                 self._set_stats(stats)
-                self.history_ = []
-                self.n_iter_ = 0
             else:
                 seen = self._feature_stats()
                 self._merge_stats(stats)
@@ -500,6 +488,20 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 f"continues, has {n_fitted_features}; call fit (with "
                 "warm_start=False) to start a new model."
             )
+
+    def _new_state(self, bk, stats, dtype, rng, X, rows=None):
+        """Training state of a new model: initial parameters, no velocity, fresh chains.
+
+        Starts the record of the run, too (``n_iter_`` 0, empty ``history_``).
+        """
+        params = self._device_params(bk, self._initial_params(stats, dtype, rng))
+        state = {
+            "velocity": {key: bk.zeros(value.shape) for key, value in params.items()},
+            "chains": self._initial_chains(bk, params, X, rows),
+        }
+        self.history_ = []
+        self.n_iter_ = 0
+        return params, state
 
     def _resume_state(self, bk, stats, X, rows=None):
         """Training state from the fitted attributes, to continue training.
