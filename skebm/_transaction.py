@@ -57,15 +57,12 @@ class Transaction:
         self._checkpoint = None
 
     def __enter__(self):
-        self._before = self._saved_state()
+        self._before = _attributes_snapshot(self._obj)
         return self
 
     def checkpoint(self):
         """Mark the current state as the one an interrupt should keep."""
-        self._checkpoint = self._saved_state()
-
-    def _saved_state(self):
-        return _attributes_snapshot(self._obj)
+        self._checkpoint = _attributes_snapshot(self._obj)
 
     def __exit__(self, exc_type, exc, traceback):
         if exc_type is None:
