@@ -10,11 +10,14 @@ torch device.  torch is imported lazily, only when a torch device is asked for.
 import contextlib
 import importlib
 import math
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import logsumexp as _np_logsumexp
+
+from ._exceptions import caller_stacklevel
 
 TORCH_INSTALL_HINT = (
     "Install torch: `pip install torch==2.13.0` is the pinned CPU build of "
@@ -136,6 +139,46 @@ class NumpyBackend:
         else:
             out[...] = X[rows]
         return out
+
+    def adopt(self, X):
+        """An in-memory NumPy array as training reads it: X itself, on the host."""
+        return X
+
+    def holds(self, X):
+        """Whether X lives on this backend's device (never: NumPy reads the host)."""
+        return False
+
+    def index(self, rows):
+        """A host index array in the form that selects rows of arrays this backend holds."""
+        return rows
+
+    def take_rows(self, x, rows):
+        """Rows of a backend array by a NumPy index array."""
+        return x[rows]
+
+    def repeat_rows(self, x, repeats):
+        """Each row of x ``repeats`` times in a row (``np.repeat`` along axis 0)."""
+        return np.repeat(x, repeats, axis=0)
+
+    def tile_rows(self, x, reps):
+        """x stacked ``reps`` times (``np.tile`` along axis 0)."""
+        return np.tile(x, (reps, 1))
+
+    def less(self, a, b):
+        """``a < b`` element-wise, as 0.0 / 1.0 in the backend's dtype."""
+        return np.less(a, b).astype(self.dtype)
+
+    def row_sums_float64(self, x):
+        """Row sums accumulated in float64 whatever the dtype of x."""
+        return x.sum(axis=1, dtype=np.float64)
+
+    def as_float64(self, x):
+        """x in float64 (a host array on devices without float64)."""
+        return np.asarray(x, dtype=np.float64)
+
+    def host_rng(self):
+        """A NumPy generator for host-side choices, drawn from this backend's stream."""
+        return self.rng
 
     # --- element-wise math -------------------------------------------------
     def matmul(self, a, b, out=None):
@@ -289,11 +332,65 @@ class TorchBackend:
             x = np.array(x)
         return torch.as_tensor(x, dtype=self.dtype, device=self.device)
 
-    def free_memory(self):
+    def _free_memory(self):
         """Free bytes on the device (CUDA), or a conservative 4 GiB elsewhere."""
         if self.device.type == "cuda":
             return int(self.torch.cuda.mem_get_info(self.device)[0])
         return 2**32
+
+    def adopt(self, X):
+        """An in-memory NumPy array as training reads it: on the device where that pays.
+
+        The CPU device shares the memory of a writeable C-contiguous array
+        (no copy); an accelerator gets a copy when X takes at most a quarter
+        of its free memory (and 1 GiB), so that batches are gathered there.
+        Anything else stays on the host and is gathered one batch at a time.
+        """
+        if X.dtype != self.np_dtype:
+            return X
+        if self.device.type == "cpu":
+            if X.flags.c_contiguous and X.flags.writeable:
+                return self.torch.from_numpy(X)
+            return X
+        if X.nbytes <= min(2**30, self._free_memory() // 4):
+            return self.asarray(X)
+        return X
+
+    def holds(self, X):
+        """Whether X is a tensor (made resident by :meth:`adopt`)."""
+        return isinstance(X, self.torch.Tensor)
+
+    def index(self, rows):
+        """A host index array as a tensor on the device, to select rows there."""
+        return self.torch.as_tensor(rows, device=self.device)
+
+    def take_rows(self, x, rows):
+        """Rows of a tensor by a NumPy index array."""
+        return x[self.index(rows)]
+
+    def repeat_rows(self, x, repeats):
+        return self.torch.repeat_interleave(x, repeats, dim=0)
+
+    def tile_rows(self, x, reps):
+        return x.repeat(reps, 1)
+
+    def less(self, a, b):
+        return self.torch.lt(a, b).to(self.dtype)
+
+    def row_sums_float64(self, x):
+        if self.device.type == "mps":  # no float64 there: sum on the host
+            return np.asarray(self.to_numpy(x), dtype=np.float64).sum(axis=1)
+        return x.sum(dim=1, dtype=self.torch.float64)
+
+    def as_float64(self, x):
+        if self.device.type == "mps":
+            return np.asarray(self.to_numpy(x), dtype=np.float64)
+        return x.to(self.torch.float64)
+
+    def host_rng(self):
+        # a NumPy generator seeded from the device stream, so that host-side
+        # choices stay reproducible for a given seed
+        return np.random.default_rng(int(self.permutation(2**20)[0]))
 
     def gather_rows(self, X, rows, out):
         """Copy rows ``rows`` of X into the device tensor ``out``.
@@ -523,3 +620,22 @@ def make_backend(device, dtype, seed=None, n_threads=1):
 
 LOG_2 = math.log(2.0)
 LOG_2PI = math.log(2.0 * math.pi)
+
+
+def inference_backend(device, dtype, seed=None, n_threads=1):
+    """A backend on the ``device`` a model was fitted for, NumPy if it is gone.
+
+    A model fitted on a GPU and loaded where there is none still works: it
+    warns and falls back to NumPy instead of failing.
+    """
+    try:
+        device = resolve_device(device)
+    except (ImportError, ValueError) as exc:
+        warnings.warn(
+            f"{exc} Falling back to NumPy for this call; set device=None to "
+            "silence this warning.",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+        device = None
+    return make_backend(device, dtype, seed=seed, n_threads=n_threads)

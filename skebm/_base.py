@@ -1,25 +1,23 @@
-"""The RBM estimator every model shares.
+"""The RBM estimator every model shares: the scikit-learn surface.
 
-Parameters, validation, the training loop (CD-k / PCD-k with momentum, weight
-decay and per-epoch reshuffling), sampling and scoring live here.  What
-depends on the kind of visible unit is delegated to ``self._units`` (see
-:mod:`skebm._units`); what depends on NumPy versus torch is delegated to a
-backend (see :mod:`skebm._backend`).  The loop never knows which units it
-trains or where the arrays live.
+Parameters and their validation, the wiring of ``fit`` and ``partial_fit``
+to the training core, inference, sampling and scoring.  The parts live
+elsewhere, each behind a stated contract: the unit math in
+:mod:`skebm._units`, NumPy versus torch in :mod:`skebm._backend`, row
+sources in :mod:`skebm._data`, the negative phase in :mod:`skebm._samplers`,
+the update rule in :mod:`skebm._optim`, the loop, monitoring and early
+stopping in :mod:`skebm._trainer`, rollback in :mod:`skebm._transaction` and
+log Z in :mod:`skebm._partition`.
 """
 
 import hashlib
-import mmap
-import os
-import sys
-import weakref
-from contextlib import contextmanager
 import time
 import warnings
+import weakref
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from joblib import cpu_count
 from sklearn.base import (
     BaseEstimator,
@@ -37,12 +35,19 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._backend import make_backend, resolve_device
-from ._early_stopping import EarlyStopping as _EarlyStopping
-from ._exceptions import DivergenceError
-from ._transaction import Transaction
+from ._backend import inference_backend, make_backend, resolve_device
+from ._data import (
+    column_stats,
+    dense_rows,
+    is_dask_array,
+    merge_stats,
+    row_blocks,
+    split_validation,
+)
+from ._early_stopping import EarlyStopping
+from ._exceptions import caller_stacklevel
+from ._layer import Layer
 from ._optim import SGD
-from ._samplers import SAMPLERS
 from ._partition import (
     DEFAULT_N_BETAS,
     DEFAULT_N_CHAINS,
@@ -53,49 +58,13 @@ from ._partition import (
     enumeration_layer,
     exact_log_partition,
 )
-
-#: rows handled at once by transform, free energy and scoring (bounds memory)
-_CHUNK_ROWS = 4096
-#: elements of the (rows, features, hidden) block of pseudo_log_likelihood
-_FLIP_BLOCK = 2**22
-#: rows of the training (and validation) data monitored at the end of an epoch
-_MONITOR_ROWS = 1000
-#: rows converted to float64 at once for the feature statistics (about 3 MB)
-_STATS_ROWS = 512
-#: with held-out rows, the per-epoch monitor also reports log-likelihoods when
-#: the exact log Z costs at most this many unit-state terms (enumerated
-#: states times the units of the other layer: 2**16 hidden states of an
-#: 8x8 image, about 0.1 s), so that monitoring never dominates an epoch
-_MONITOR_EXACT_COST = 2**22
-#: rows of each chunk that partial_fit's record describes (a few products of
-#: this many rows: under 1% of a pass over a chunk of thousands)
-_PARTIAL_FIT_MONITOR_ROWS = 100
-#: a chunk whose feature means lie this many standard deviations from those
-#: seen before counts as "far outside the range seen so far"
-_FAR_OUTSIDE_SIGMAS = 10.0
-
+from ._samplers import SAMPLERS
+from ._trainer import Trainer
+from ._transaction import Transaction
 
 #: estimators that have warned about out-of-range data since they were last
 #: fitted (kept outside the estimator, whose attributes transform must not touch)
 _RANGE_WARNED = weakref.WeakSet()
-
-
-def _caller_stacklevel():
-    """The ``stacklevel`` that points a warning at the user's line.
-
-    Counted from the function that calls ``warnings.warn``: frames in skebm
-    and in scikit-learn (its ``fit`` wrappers, ``Pipeline``, searches) are
-    skipped, so the warning names the line in the user's code, however deep
-    inside the package it was raised.
-    """
-    inside = tuple(
-        os.path.dirname(os.path.abspath(module.__file__)) + os.sep
-        for module in (sys.modules[__package__], sys.modules["sklearn"])
-    )
-    frame, level = sys._getframe(1), 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(inside):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -107,11 +76,6 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     #: ``_batch_transform(bk, batch)`` rewrites each mini-batch in place before
     #: its update (a DBN's upper layers draw binary states); None leaves it
     _batch_transform = None
-    #: weights (``_largest_scaled_weight``) beyond which training counts as diverged:
-    #: a weight of 100 moves a binary unit's log-odds by 100, saturating every
-    #: conditional it touches (sigmoid(100) = 1 - 4e-44); no usable model comes
-    #: near, while a run that blows up passes it long before it overflows
-    _max_scaled_weight = 1e2
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -222,6 +186,10 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         params = self._fitted_params() if params is None else params
         return {key: bk.asarray(value) for key, value in params.items()}
 
+    def _layer(self, bk):
+        """The fitted model's math on backend ``bk`` (what a DBN composes)."""
+        return Layer(self._units, self._device_params(bk), bk)
+
     # ------------------------------------------------------------------------
     # input handling
     # ------------------------------------------------------------------------
@@ -230,9 +198,9 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
         A streamed dask array is checked here for what its metadata tells
         (dimensions, dtype, width); its values are checked block by block as
-        :func:`_row_blocks` computes them.  Without ``stream`` it is computed.
+        :func:`skebm._data.row_blocks` computes them.  Without ``stream`` it is computed.
         """
-        if _is_dask_array(X):
+        if is_dask_array(X):
             if stream:
                 return self._validate_dask(X, reset=reset)
             X = X.compute()
@@ -249,7 +217,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             _RANGE_WARNED.discard(self)
         if message is not None and self not in _RANGE_WARNED:
             _RANGE_WARNED.add(self)
-            warnings.warn(message, UserWarning, stacklevel=_caller_stacklevel())
+            warnings.warn(message, UserWarning, stacklevel=caller_stacklevel())
         return X
 
     def _validate_dask(self, X, *, reset):
@@ -296,39 +264,30 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return self.n_jobs
 
     def _inference_backend(self, dtype, seed=None, n_threads=1):
-        """A backend for inference: the model's device, NumPy if it is gone.
-
-        A model fitted on a GPU and loaded where there is none still works:
-        it warns and falls back to NumPy instead of failing.
-        """
-        try:
-            device = resolve_device(self.device)
-        except (ImportError, ValueError) as exc:
-            warnings.warn(
-                f"{exc} Falling back to NumPy for this call; set device=None to "
-                "silence this warning.",
-                UserWarning,
-                stacklevel=3,
-            )
-            device = None
-        return make_backend(device, dtype, seed=seed, n_threads=n_threads)
-
-    @staticmethod
-    def _dense_rows(X, rows):
-        """Rows of X (an index array or slice) as a dense array."""
-        block = X[rows]
-        if sp.issparse(block):
-            block = block.toarray()
-        return np.asarray(block)
+        """A backend for inference on the model's device (NumPy if it is gone)."""
+        return inference_backend(self.device, dtype, seed=seed, n_threads=n_threads)
 
     def _map_chunks(self, X, func, dtype):
-        """Apply ``func(bk, params, dense_chunk)`` chunk by chunk; stack results."""
+        """Apply ``func(layer, dense_chunk)`` chunk by chunk; stack the results."""
         bk = self._inference_backend(dtype)
-        params = self._device_params(bk)
-        out = []
-        for block in _row_blocks(X):
-            out.append(bk.to_numpy(func(bk, params, bk.asarray(block))))
+        layer = self._layer(bk)
+        out = [bk.to_numpy(func(layer, bk.asarray(block))) for block in row_blocks(X)]
         return np.concatenate(out, axis=0)
+
+    def _trainer(self):
+        """The training core of this estimator's settings."""
+        return Trainer(
+            self._units,
+            SAMPLERS[self.method],
+            SGD(self.learning_rate, self.momentum, self.weight_decay),
+            n_gibbs_steps=self.n_gibbs_steps,
+            batch_size=self.batch_size,
+            batch_transform=self._batch_transform,
+            learning_rate=self.learning_rate,
+            name=type(self).__name__,
+            label=self._progress_label(),
+            verbose=self.verbose,
+        )
 
     # ------------------------------------------------------------------------
     # fitting
@@ -370,12 +329,17 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 self._check_continuable(fitted_shape, X.shape[1], "warm_start=True")
             device = resolve_device(self.device)
             seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, size=3)
-            X_train, train_rows, X_val = self._split_validation(
-                X, np.random.default_rng(seeds[0])
+            if self.early_stopping and self.validation_fraction is None:
+                raise ValueError(
+                    "early_stopping=True needs held-out data to monitor: set "
+                    "validation_fraction, e.g. validation_fraction=0.1."
+                )
+            X_train, train_rows, X_val = split_validation(
+                X, self.validation_fraction, np.random.default_rng(seeds[0])
             )
             dtype = self.components_.dtype if warm else X.dtype
             bk = make_backend(device, dtype, seed=seeds[1], n_threads=self._n_threads())
-            stats = _column_stats(X_train, train_rows)
+            stats = column_stats(X_train, train_rows)
             if warm:
                 params, state = self._resume_state(bk, stats, X_train, train_rows)
             else:
@@ -385,9 +349,22 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             self.random_state_ = np.random.RandomState(seeds[2])
             self._set_stats(stats)
             self._publish(bk, params, state)
-            self._train_epochs(
-                bk, params, state, X_train, X_val, self.n_iter, train_rows, transaction
-            )
+            self.best_epoch_ = None
+            early_stopping = None
+            if self.early_stopping:
+                early_stopping = EarlyStopping(
+                    self.n_iter_no_change, self.tol, keep=self._epoch_attributes
+                )
+            self._trainer().run_epochs(
+                bk, params, state, X_train, train_rows, X_val,
+                first_epoch=self.n_iter_ + 1,
+                n_epochs=self.n_iter,
+                history=self.history_,
+                publish=lambda params, state, epoch: self._publish(bk, params, state, epoch),
+                checkpoint=transaction.checkpoint,
+                early_stopping=early_stopping,
+                restore=self._restore_epoch,
+            )  # fmt: skip
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -444,8 +421,8 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             seed = self.random_state_.randint(0, 2**31 - 1)
             dtype = X.dtype if first_call else self.components_.dtype
             bk = make_backend(device, dtype, seed=seed, n_threads=self._n_threads())
-            start = time.perf_counter()
-            stats = _column_stats(X)
+            stats = column_stats(X)
+            seen = None
             if first_call:
                 # a stream of its own: the backend draws from ``seed`` itself
                 init_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
@@ -453,24 +430,15 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 self._set_stats(stats)
             else:
                 seen = self._feature_stats()
-                self._merge_stats(stats)
+                self._set_stats(merge_stats(seen, stats))
                 params, state = self._resume_state(bk, self._feature_stats(), X)
-            with bk.threads():
-                if _is_dask_array(X):
-                    self._train_blocks(bk, params, state, X, shuffle=False)
-                else:
-                    self._train_batches(bk, params, state, X, order=np.arange(X.shape[0]))
-            self._check_divergence(bk, params, X, None if first_call else seen)
-            self._publish(bk, params, state)
-            self.n_iter_ += 1
-            record = self._monitor(bk, params, _head_rows(X, _PARTIAL_FIT_MONITOR_ROWS), None)
-            record = {
-                "epoch": self.n_iter_, "time": time.perf_counter() - start,
-                "n_samples": int(X.shape[0]), **record,
-            }  # fmt: skip
-            self.history_.append(record)
-            if self.verbose:
-                print(_format_record(self._progress_label(), record, None))
+            self._trainer().run_chunk(
+                bk, params, state, X,
+                epoch=self.n_iter_ + 1,
+                history=self.history_,
+                publish=lambda params, state, epoch: self._publish(bk, params, state, epoch),
+                seen=seen,
+            )  # fmt: skip
         return self
 
     def _check_continuable(self, fitted_shape, n_features, how):
@@ -496,7 +464,9 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         params = self._device_params(bk, self._initial_params(stats, dtype, rng))
         state = {
-            "velocity": {key: bk.zeros(value.shape) for key, value in params.items()},
+            "velocity": {
+                key: bk.zeros(params[key].shape) for key in self._units.learned_keys(params)
+            },
             "chains": self._initial_chains(bk, params, X, rows),
         }
         self.history_ = []
@@ -542,8 +512,8 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         picks = np.resize(picks, n_chains)  # repeat rows when the data is smaller
         if rows is not None:
             picks = rows[picks]
-        v = bk.asarray(self._dense_rows(X, np.sort(picks)))
-        return bk.bernoulli(self._units.mean_hidden(bk, params, v))
+        v = bk.asarray(dense_rows(X, np.sort(picks)))
+        return self._units.hidden.sample(bk, self._units.mean_hidden(bk, params, v))
 
     def _set_stats(self, stats):
         """Publish the feature statistics of the rows seen (partial_fit merges them)."""
@@ -558,337 +528,40 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             "n_samples": self.n_samples_seen_,
         }
 
-    def _merge_stats(self, stats):
-        """Combine running feature mean/variance with a new chunk's (Chan et al.)."""
-        n_old, n_new = self.n_samples_seen_, stats["n_samples"]
-        total = n_old + n_new
-        delta = stats["mean"] - self.feature_mean_
-        mean = self.feature_mean_ + delta * (n_new / total)
-        m2 = (
-            self.feature_var_ * n_old
-            + stats["var"] * n_new
-            + delta**2 * (n_old * n_new / total)
-        )
-        self._set_stats({"mean": mean, "var": m2 / total, "n_samples": total})
-
-    def _split_validation(self, X, rng):
-        """``(X_train, train_rows, X_val)``: the training rows and the held-out ones.
-
-        X is not copied: ``train_rows`` are the sorted indices of the training
-        rows of X (None: all of them), and ``X_val`` holds at most
-        ``_MONITOR_ROWS`` held-out rows, all that monitoring reads.  A dask
-        array is split lazily instead (``train_rows`` None).
-        """
-        if self.validation_fraction is None:
-            if self.early_stopping:
-                raise ValueError(
-                    "early_stopping=True needs held-out data to monitor: set "
-                    "validation_fraction, e.g. validation_fraction=0.1."
-                )
-            return X, None, None
-        n_samples = X.shape[0]
-        n_val = max(1, int(round(self.validation_fraction * n_samples)))
-        if n_val >= n_samples:
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} leaves no training "
-                f"rows out of {n_samples}; use a smaller fraction or more data."
-            )
-        order = rng.permutation(n_samples)
-        train_rows, val_rows = np.sort(order[n_val:]), np.sort(order[:n_val])
-        if _is_dask_array(X):
-            return X[train_rows], None, X[val_rows]
-        return X, train_rows, self._dense_rows(X, val_rows[:_MONITOR_ROWS])
-
-    def _train_epochs(self, bk, params, state, X_train, X_val, n_epochs, rows, transaction):
-        """The epochs of fit over X_train, or over its rows ``rows`` (sorted indices).
-
-        Each completed epoch is a ``transaction`` checkpoint, so Ctrl-C keeps
-        the last one.  With ``early_stopping`` the best epoch's state is
-        restored at the end (``best_epoch_``).
-        """
-        rng = bk.rng if bk.name == "numpy" else np.random.default_rng(
-            int(bk.permutation(2**20)[0])
-        )
-        n_rows = X_train.shape[0] if rows is None else len(rows)
-        monitor_rows = np.sort(rng.permutation(n_rows)[: min(n_rows, _MONITOR_ROWS)])
-        if rows is not None:
-            monitor_rows = rows[monitor_rows]
-        X_monitor = self._dense_rows(X_train, monitor_rows)
-        if X_val is not None and X_val.shape[0] > _MONITOR_ROWS:
-            X_val = X_val[:_MONITOR_ROWS]
-        X_resident = self._resident(bk, X_train)
-        stopper = _EarlyStopping(self) if self.early_stopping else None
-        self.best_epoch_ = None
-        first_epoch, last_epoch = self.n_iter_ + 1, self.n_iter_ + n_epochs
-        with bk.threads():
-            for epoch in range(first_epoch, last_epoch + 1):
-                start = time.perf_counter()
-                if _is_dask_array(X_resident):
-                    self._train_blocks(bk, params, state, X_resident, shuffle=True)
-                else:
-                    order = bk.permutation(n_rows)
-                    if rows is not None:
-                        order = rows[order]
-                    self._train_batches(bk, params, state, X_resident, order)
-                self._check_divergence(bk, params, X_monitor)
-                self._publish(bk, params, state)
-                self.n_iter_ = epoch
-                record = self._monitor(bk, params, X_monitor, X_val)
-                record = {"epoch": epoch, "time": time.perf_counter() - start, **record}
-                self.history_.append(record)
-                if self.verbose:
-                    print(_format_record(self._progress_label(), record, last_epoch))
-                stop = stopper is not None and stopper.update(record)
-                transaction.checkpoint()
-                if stop:
-                    break
-        if stopper is not None:
-            stopper.restore_best()
-
     def _progress_label(self):
         """The tag of progress lines (a DBN sets it to name the layer)."""
         return getattr(self, "_layer_label", None) or type(self).__name__
 
-    def _resident(self, bk, X):
-        """X as the training loop reads it: on the device where that pays.
+    def _publish(self, bk, params, state, epoch=None):
+        """Copy the training state into the fitted (NumPy) attributes.
 
-        The torch CPU backend shares the memory of an in-memory array (no
-        copy); an accelerator gets a copy when X takes at most a quarter of
-        its free memory (and 1 GiB), so that batches are gathered there.
-        Memory maps, sparse matrices, dask arrays and anything else stream
-        from the host one batch at a time.
+        With ``epoch``, the model now stands after that many epochs (``n_iter_``).
         """
-        if (
-            bk.name != "torch"
-            or not isinstance(X, np.ndarray)
-            or _is_memory_mapped(X)
-            or X.dtype != bk.np_dtype
-        ):
-            return X
-        if bk.device.type == "cpu":
-            if X.flags.c_contiguous and X.flags.writeable:
-                return bk.torch.from_numpy(X)
-            return X
-        if X.nbytes <= min(2**30, bk.free_memory() // 4):
-            return bk.asarray(X)
-        return X
-
-    def _train_blocks(self, bk, params, state, X, shuffle):
-        """One pass over a dask array, one computed row block at a time.
-
-        With ``shuffle`` the blocks come in a random order and the rows of
-        each block are shuffled; batches do not cross block boundaries.
-        """
-        n_blocks = X.numblocks[0]
-        block_order = bk.permutation(n_blocks) if shuffle else np.arange(n_blocks)
-        for block in _row_blocks(X, block_order):
-            n_rows = block.shape[0]
-            order = bk.permutation(n_rows) if shuffle else np.arange(n_rows)
-            self._train_batches(bk, params, state, block, order)
-
-    def _train_batches(self, bk, params, state, X, order):
-        """One pass over the rows ``order`` of X, ``batch_size`` rows per update."""
-        batch_size = self.batch_size
-        on_device = bk.name == "torch" and isinstance(X, bk.torch.Tensor)
-        if on_device:
-            order = bk.torch.as_tensor(order, device=X.device)  # one copy per pass
-        n_batches = -(-len(order) // batch_size)
-        report_every = max(1, n_batches // 10) if self.verbose > 1 else 0
-        begin = time.perf_counter()
-        for batch, start in enumerate(range(0, len(order), batch_size), start=1):
-            rows = order[start : start + batch_size]
-            if not on_device:
-                rows = np.sort(rows)  # sequential reads from memory maps
-            buffers = self._step_buffers(bk, state, len(rows), X.shape[1])
-            bk.gather_rows(X, rows, out=buffers.data)
-            self._train_step(bk, params, state, buffers, len(rows) / batch_size)
-            if report_every and (batch % report_every == 0 or batch == n_batches):
-                elapsed = time.perf_counter() - begin
-                print(
-                    f"[{self._progress_label()}]   batch {batch}/{n_batches}  "
-                    f"{elapsed:.2f}s  {min(start + batch_size, len(order)) / elapsed:.0f} rows/s"
-                )
-
-    def _step_buffers(self, bk, state, n_rows, n_visible):
-        """The work arrays of an update from ``n_rows`` rows, made once per fit."""
-        cache = state.setdefault("buffers", {})
-        if n_rows not in cache:
-            sampler = SAMPLERS[self.method]
-            cache[n_rows] = _StepBuffers(
-                bk,
-                n_rows,
-                sampler.n_negative(state["chains"].shape[0], n_rows),
-                n_visible,
-                self.n_components,
-                hidden_sample=not sampler.persistent,
-            )
-        return cache[n_rows]
-
-    def _train_step(self, bk, params, state, buffers, step_scale):
-        """One update from the mini-batch in ``buffers.data``.
-
-        ``step_scale`` is the batch's share of a full batch, so that a short
-        last batch moves the parameters in proportion to the data it holds.
-        Everything happens in the preallocated ``buffers``: the batch goes
-        through ``_batch_transform``, the sampler named by ``method`` fills
-        the negative phase (:mod:`skebm._samplers`), and ``_apply_update``
-        takes the step.
-        """
-        if self._batch_transform is not None:
-            self._batch_transform(bk, buffers.data)
-        SAMPLERS[self.method].step(
-            bk, self._units, params, state["chains"], buffers, self.n_gibbs_steps
-        )
-        self._apply_update(bk, params, state, buffers, step_scale)
-
-    def _apply_update(self, bk, params, state, buffers, step_scale):
-        """Move the parameters along the gradient estimate held in ``buffers``.
-
-        The weight gradient, mean(h v_w^T) over the data rows minus over the
-        chains (``v_w`` the units' ``weight_gradient_visible``), is one
-        product of the stacked arrays, ``hidden`` with its rows weighted
-        +1/n_data and -1/n_chains, added straight into the weights (or the
-        velocity), for every unit type, by the optimiser (:mod:`skebm._optim`).
-        ``units.gradients`` is the same step written out, the reference the
-        tests hold this one to.
-        """
-        units = self._units
-        optimizer = state.get("optimizer")
-        if optimizer is None:
-            optimizer = state["optimizer"] = SGD(
-                self.learning_rate, self.momentum, self.weight_decay
-            )
-        velocity = state["velocity"]
-        phases = (buffers.data, buffers.data_hidden, buffers.chain_visible, buffers.chain_hidden)
-        grads = units.visible_gradients(bk, params, *phases)
-        grads["b"] = optimizer.fused_weight_step(
-            bk,
-            params,
-            velocity,
-            buffers.hidden,
-            buffers.row_weights,
-            units.weight_gradient_visible(bk, params, buffers.visible),
-            step_scale,
-        )
-        optimizer.update_params(bk, params, velocity, grads, step_scale)
-        units.clip_params(bk, params)
-
-    def _largest_scaled_weight(self, bk, params):
-        """max |W_ji| in the units that decide saturation (log-odds for binary units)."""
-        weights = bk.to_numpy(params["W"])
-        # max and min rather than abs: no temporary copy of the weights
-        return float(max(weights.max(initial=0.0), -weights.min(initial=0.0)))
-
-    def _divergence_problem(self, bk, params):
-        """``(what has blown up, whether every parameter is still finite)`` or None."""
-        for key, value in params.items():
-            if not bk.all_finite(value):
-                return f"parameter {key!r} became non-finite", False
-        largest = self._largest_scaled_weight(bk, params)
-        if largest > self._max_scaled_weight:
-            return (
-                f"the weights grew to {largest:.3g} (max |W_ji|{self._weight_scale_name()}; "
-                f"bound {self._max_scaled_weight:g})"
-            ), True
-        return None
-
-    def _weight_scale_name(self):
-        return ""
-
-    def _divergence_advice(self):
-        return (
-            "a learning_rate too large for this model: use a smaller one (e.g. "
-            f"{self.learning_rate / 10:g})"
-        )
-
-    def _check_divergence(self, bk, params, X, seen=None):
-        """Raise ``DivergenceError`` naming the likely cause when training blew up.
-
-        ``X`` holds rows just trained on; when they lie far from ``seen`` (the
-        feature statistics of the rows seen before this call), that is named
-        as the cause, before the learning rate.  Data outside the range the
-        units model (already warned about when it was passed) makes finite
-        weights grow without bound by construction, and only warns.
-        """
-        found = self._divergence_problem(bk, params)
-        if found is None:
-            return
-        problem, finite = found
-        stats = _column_stats(_head_rows(X, _MONITOR_ROWS))
-        range_hint = self._units.range_hint(stats)
-        if range_hint and finite:
-            warnings.warn(
-                f"{type(self).__name__}'s weights are growing without bound: "
-                f"{range_hint}.",
-                UserWarning,
-                stacklevel=_caller_stacklevel(),
-            )
-            return
-        causes = [self._divergence_advice()]
-        data_hint = range_hint or self._shift_hint(stats, seen)
-        if data_hint:
-            causes.insert(0, data_hint)
-        raise DivergenceError(
-            f"Training of {type(self).__name__} diverged: {problem} at "
-            f"learning_rate={self.learning_rate}. Likely cause: "
-            + "; or ".join(causes)
-            + ". The model was left as it was before this call."
-        )
-
-    @staticmethod
-    def _shift_hint(stats, seen):
-        """'data far outside the range seen so far' when it is, else ''."""
-        if seen is None:
-            return ""
-        scale = np.sqrt(np.maximum(seen["var"], 1e-12))
-        shift = float(np.max(np.abs(stats["mean"] - seen["mean"]) / scale))
-        if shift <= _FAR_OUTSIDE_SIGMAS:
-            return ""
-        return (
-            f"data far outside the range seen so far (feature means up to "
-            f"{shift:.3g} standard deviations from those of the rows seen "
-            "before): scale new data as the training data was"
-        )
-
-    def _publish(self, bk, params, state):
-        """Copy the training state into the fitted (NumPy) attributes."""
         self._set_fitted_params({k: bk.to_numpy(v).copy() for k, v in params.items()})
         self.h_samples_ = bk.to_numpy(state["chains"]).copy()
         self._velocity = {k: bk.to_numpy(v).copy() for k, v in state["velocity"].items()}
+        if epoch is not None:
+            self.n_iter_ = epoch
 
-    def _monitor(self, bk, params, X_monitor, X_val):
-        """Per-epoch figures: reconstruction error, mean free energy, the gap.
+    #: attributes that describe the run, not one epoch's model
+    _RUN_ATTRIBUTES = ("history_", "n_iter_", "best_epoch_")
 
-        With held-out rows, and where the exact log Z is cheap (at most
-        ``_MONITOR_EXACT_COST`` terms), also the mean log-likelihood of the
-        monitored training rows and of the held-out ones.
+    def _epoch_attributes(self):
+        """The published model of the epoch just completed, for early stopping to keep.
+
+        References suffice: the fitted arrays are replaced at every epoch,
+        never changed in place.
         """
-        units = self._units
-        v = bk.asarray(X_monitor)
-        h = units.mean_hidden(bk, params, v)
-        recon = units.mean_visible(bk, params, h)
-        record = {
-            "reconstruction_error": bk.item(((v - recon) ** 2).sum(axis=1).mean()),
-            "free_energy": bk.item(units.free_energy(bk, params, v).mean()),
+        return {
+            key: value
+            for key, value in self.__dict__.items()
+            if key not in self._RUN_ATTRIBUTES
         }
-        if X_val is not None:
-            v_val = bk.asarray(self._dense_rows(X_val, slice(None)))
-            record["validation_free_energy"] = bk.item(
-                units.free_energy(bk, params, v_val).mean()
-            )
-            # F(val) - F(train) = log p(train) - log p(val): Z cancels, so a
-            # growing gap is over-fitting that needs no partition function.
-            record["free_energy_gap"] = (
-                record["validation_free_energy"] - record["free_energy"]
-            )
-        if X_val is not None and _exact_log_partition_cost(units, params) <= _MONITOR_EXACT_COST:
-            host = make_backend(None, np.float64)
-            log_z = exact_log_partition(
-                units, host, {k: host.asarray(bk.to_numpy(p)) for k, p in params.items()}
-            )
-            record["log_likelihood"] = -record["free_energy"] - log_z
-            record["validation_log_likelihood"] = -record["validation_free_energy"] - log_z
-        return record
+
+    def _restore_epoch(self, attributes, epoch):
+        """Put a kept epoch's model back (early stopping's best)."""
+        self.__dict__.update(attributes)
+        self.best_epoch_ = epoch
 
     # ------------------------------------------------------------------------
     # inference
@@ -909,7 +582,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         return self._map_chunks(
-            X, lambda bk, p, v: self._units.mean_hidden(bk, p, v), X.dtype
+            X, lambda layer, v: layer.mean_hidden(v), X.dtype
         )
 
     def inverse_transform(self, H):
@@ -934,7 +607,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 f"{self.n_components} hidden units; pass the output of transform."
             )
         return self._map_chunks(
-            H, lambda bk, p, h: self._units.mean_visible(bk, p, h), H.dtype
+            H, lambda layer, h: layer.mean_visible(h), H.dtype
         )
 
     def gibbs(self, v):
@@ -956,11 +629,8 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate_X(v, reset=False)
         bk = self._inference_backend(X.dtype, seed=self.random_state_.randint(2**31 - 1))
-        params = self._device_params(bk)
-        out = [
-            bk.to_numpy(self._units.gibbs_step(bk, params, bk.asarray(block))[0])
-            for block in _row_blocks(X)
-        ]
+        layer = self._layer(bk)
+        out = [bk.to_numpy(layer.gibbs_step(bk.asarray(block))[0]) for block in row_blocks(X)]
         return np.concatenate(out, axis=0)
 
     def sample(self, n_samples=1, *, n_steps=1000, random_state=None):
@@ -994,12 +664,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}.")
         rng = self.random_state_ if random_state is None else check_random_state(random_state)
         bk = self._inference_backend(self.components_.dtype, seed=rng.randint(2**31 - 1))
-        params = self._device_params(bk)
-        units = self._units
-        v = units.sample_visible(bk, params, bk.zeros((n_samples, self.n_components)))
-        for _ in range(n_steps):
-            v, _ = units.gibbs_step(bk, params, v)
-        return bk.to_numpy(v)
+        return bk.to_numpy(self._layer(bk).gibbs_chains(n_samples, n_steps))
 
     def free_energy(self, X):
         """The free energy F(v) = -log sum_h exp(-E(v, h)) of each row.
@@ -1017,7 +682,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         return self._map_chunks(
-            X, lambda bk, p, v: self._units.free_energy(bk, p, v), np.float64
+            X, lambda layer, v: layer.free_energy(v), np.float64
         )
 
     def _params_fingerprint(self):
@@ -1090,11 +755,22 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             The log Z estimate in nats (exact or the forward AIS estimate).
             It is stored as ``log_partition_``, with the details (interval,
             reverse bound, settings, seconds) in ``log_partition_estimate_``.
+            A call with ``reverse=False`` for the parameters and settings of
+            the last estimate returns it without recomputing (the estimate is
+            deterministic for them).
         """
         check_is_fitted(self)
         settings = self._log_partition_settings(method, n_chains, n_betas, random_state)
+        key = (self._params_fingerprint(), settings)
+        if (
+            not reverse
+            and reverse_start is None
+            and getattr(self, "_log_partition_key", None) == key
+        ):
+            # computed before for these parameters and settings (deterministic)
+            return self.log_partition_
         if reverse_start is not None:
-            reverse_start = self._dense_rows(
+            reverse_start = dense_rows(
                 self._validate_X(reverse_start, reset=False), slice(None)
             )
         if settings[0] == "exact":
@@ -1130,7 +806,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             )
         self.log_partition_ = float(estimate.log_z)
         self.log_partition_estimate_ = estimate
-        self._log_partition_key = (self._params_fingerprint(), settings)
+        self._log_partition_key = key
         return self.log_partition_
 
     def _ais_progress(self, n_chains, n_betas):
@@ -1195,27 +871,10 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         # parameters set by hand: the model's own visible means with h = 0
         mean = self._map_chunks(
             np.zeros((1, self.components_.shape[0])),
-            lambda bk, p, h: self._units.mean_visible(bk, p, h),
+            lambda layer, h: layer.mean_visible(h),
             np.float64,
         )[0]
         return {"mean": mean, "var": np.ones_like(mean), "n_samples": 1}
-
-    def _cached_log_partition(self):
-        """log Z for ``score_samples``: recomputed when the parameters or settings change.
-
-        The key holds a hash of every fitted parameter and the AIS settings,
-        so fit, partial_fit, set_params and weights edited in place all lead
-        to a fresh estimate.
-        """
-        settings = self._log_partition_settings(
-            self.log_partition_method, None, None, None
-        )
-        if getattr(self, "_log_partition_key", None) != (
-            self._params_fingerprint(),
-            settings,
-        ):
-            self.estimate_log_partition(self.log_partition_method, reverse=False)
-        return self.log_partition_
 
     def score_samples(self, X):
         """The log-likelihood log p(x) of each row, in nats.
@@ -1241,7 +900,9 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             Log-likelihood of each row in nats.
         """
         free_energy = self.free_energy(X)
-        return -free_energy - self._cached_log_partition()
+        return -free_energy - self.estimate_log_partition(
+            self.log_partition_method, reverse=False
+        )
 
     def score(self, X, y=None):
         """Mean log-likelihood of the rows of X in nats (higher is better).
@@ -1292,91 +953,11 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 "score_samples for the log-likelihood instead."
             )
         X = self._validate_X(X, reset=False)
-        return self._map_chunks(X, _pseudo_log_likelihood_rows, np.float64)
-
-
-def _pseudo_log_likelihood_rows(bk, params, v):
-    """Sum over bits of log sigmoid(F(flip_i) - F(v)) for binary visible units.
-
-    Flipping bit i changes v_i by d_i = 1 - 2 v_i, the visible energy by
-    -a_i d_i and every hidden pre-activation by d_i W[:, i], so all flips of a
-    row cost one broadcast, not one matrix product per feature.  Rows go in
-    small groups so the (rows, features, hidden) block stays near 32 MB.
-    """
-    W, a = params["W"], params["a"]
-    n_hidden, n_features = W.shape
-    group = max(1, _FLIP_BLOCK // (n_features * n_hidden))
-    x = bk.matmul(v, W.T)
-    x += params["b"]
-    base_softplus = bk.softplus(x).sum(axis=1)
-    out = []
-    for start in range(0, v.shape[0], group):
-        rows = slice(start, start + group)
-        d = 1.0 - 2.0 * v[rows]
-        flipped = x[rows][:, None, :] + d[:, :, None] * W.T[None, :, :]
-        # F(v) - F(flip_i) = a_i d_i + sum_j softplus(flipped_ij) - sum_j softplus(x_j)
-        gap = bk.softplus(flipped, out=flipped).sum(axis=2)
-        gap -= base_softplus[rows][:, None]
-        gap += a * d
-        out.append(bk.log_sigmoid(-gap).sum(axis=1))
-    return bk.concatenate(out)
-
-
-class _StepBuffers:
-    """The work arrays of one training update, allocated once per fit.
-
-    ``visible`` stacks the mini-batch rows (``data``) over the chains' visible
-    states (``chain_visible``) and ``hidden`` their P(h = 1 | v), so that one
-    matrix product serves both phases and one more gives the whole weight
-    gradient; ``row_weights`` (+1/n_data, -1/n_chains) turn it into the
-    difference of the two means.
-    """
-
-    def __init__(self, bk, n_pos, n_neg, n_visible, n_hidden, hidden_sample):
-        self.visible = bk.empty((n_pos + n_neg, n_visible))
-        self.hidden = bk.empty((n_pos + n_neg, n_hidden))
-        self.data, self.chain_visible = self.visible[:n_pos], self.visible[n_pos:]
-        self.data_hidden, self.chain_hidden = self.hidden[:n_pos], self.hidden[n_pos:]
-        weights = np.concatenate([np.full(n_pos, 1.0 / n_pos), np.full(n_neg, -1.0 / n_neg)])
-        self.row_weights = bk.asarray(weights[:, None])
-        # CD's hidden sample of the data rows, which starts its chains
-        self.hidden_sample = bk.empty((n_pos, n_hidden)) if hidden_sample else None
-
-
-def _is_memory_mapped(X):
-    """Whether the memory of X belongs to a memory map (np.memmap or mmap)."""
-    while X is not None:
-        if isinstance(X, (np.memmap, mmap.mmap)):
-            return True
-        X = getattr(X, "base", None)
-    return False
-
-
-def _column_stats(X, rows=None):
-    """Per-feature mean and variance (float64) of X, or of its rows ``rows``.
-
-    A few hundred rows at a time, so that sparse, memory-mapped or dask X is
-    never copied whole.
-    """
-    total = np.zeros(X.shape[1])
-    total_sq = np.zeros(X.shape[1])
-    if rows is None:
-        blocks = _row_blocks(X)
-    else:
-        blocks = (
-            BaseRBM._dense_rows(X, rows[start : start + _STATS_ROWS])
-            for start in range(0, len(rows), _STATS_ROWS)
+        return self._map_chunks(
+            X,
+            lambda layer, v: layer.units.pseudo_log_likelihood(layer.bk, layer.params, v),
+            np.float64,
         )
-    n_samples = 0
-    for block in blocks:
-        for start in range(0, block.shape[0], _STATS_ROWS):
-            part = np.asarray(block[start : start + _STATS_ROWS], dtype=np.float64)
-            total += part.sum(axis=0)
-            total_sq += np.einsum("ij,ij->j", part, part)
-        n_samples += block.shape[0]
-    mean = total / n_samples
-    var = np.maximum(total_sq / n_samples - mean**2, 0.0)
-    return {"mean": mean, "var": var, "n_samples": n_samples}
 
 
 @contextmanager
@@ -1392,71 +973,3 @@ def _explain_strings(name):
             "categories first (e.g. with sklearn.preprocessing.OneHotEncoder) or "
             "convert numeric text with X.astype(float)."
         ) from exc
-
-
-def _is_dask_array(X):
-    """Whether X is a dask array, without importing dask when it is not one."""
-    dask_array = sys.modules.get("dask.array")
-    return dask_array is not None and isinstance(X, dask_array.Array)
-
-
-def _row_blocks(X, block_order=None, rows_per_block=_CHUNK_ROWS):
-    """Dense NumPy row blocks of X, one at a time, in order.
-
-    A dask array yields its row blocks (in ``block_order`` if given), each
-    computed only when it is needed and checked here, since the values of a
-    lazy array are seen nowhere else; any other X yields slices of
-    ``rows_per_block`` rows.
-    """
-    if _is_dask_array(X):
-        if block_order is None:
-            block_order = range(X.numblocks[0])
-        for index in block_order:
-            block = check_array(
-                X.blocks[int(index)].compute(),
-                accept_sparse="csr",
-                dtype=X.dtype,
-                input_name="X",
-            )
-            yield block.toarray() if sp.issparse(block) else block
-        return
-    for start in range(0, X.shape[0], rows_per_block):
-        yield BaseRBM._dense_rows(X, slice(start, start + rows_per_block))
-
-
-def _format_record(label, record, n_epochs):
-    """One progress line; ``n_epochs`` None for partial_fit's open-ended count."""
-    count = f"{record['epoch']}" if n_epochs is None else f"{record['epoch']}/{n_epochs}"
-    parts = [
-        f"[{label}] {'call' if n_epochs is None else 'epoch'} {count}",
-        f"{record['time']:.2f}s",
-        f"recon {record['reconstruction_error']:.4f}",
-        f"F(train) {record['free_energy']:.3f}",
-    ]
-    if "free_energy_gap" in record:
-        parts.append(f"F(val) {record['validation_free_energy']:.3f}")
-        parts.append(f"gap {record['free_energy_gap']:.3f}")
-    if "log_likelihood" in record:
-        parts.append(f"LL(train) {record['log_likelihood']:.3f}")
-    if "validation_log_likelihood" in record:
-        parts.append(f"LL(val) {record['validation_log_likelihood']:.3f}")
-    return "  ".join(parts)
-
-
-def _exact_log_partition_cost(units, params):
-    """Terms of the exact log Z: enumerated states times the other layer's units."""
-    n_hidden, n_visible = params["W"].shape
-    costs = [2.0**n_hidden * n_visible]
-    if units.discrete:
-        costs.append(2.0**n_visible * n_hidden)
-    return min(costs)
-
-
-def _head_rows(X, n_rows):
-    """The first ``n_rows`` rows of X as a dense NumPy array (dask computed)."""
-    head = X[:n_rows]
-    if _is_dask_array(head):
-        head = head.compute()
-    if sp.issparse(head):
-        head = head.toarray()
-    return np.asarray(head)

@@ -4,7 +4,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._base import BaseRBM
-from ._units import VisibleUnits
+from ._units import BINARY, VisibleUnits
+
+#: elements of the (rows, features, hidden) block of the pseudo-log-likelihood
+_FLIP_BLOCK = 2**22
 
 #: pseudo-count that keeps the log-odds of constant columns finite
 BASE_RATE_SMOOTHING = 0.01
@@ -34,26 +37,58 @@ class BernoulliVisible(VisibleUnits):
         return v
 
     def mean_visible(self, bk, params, h):
-        return bk.sigmoid(self.visible_activation(bk, params, h))
+        return BINARY.mean(bk, self.visible_activation(bk, params, h))
 
     def sample_visible(self, bk, params, h):
-        return bk.bernoulli(self.mean_visible(bk, params, h))
+        return BINARY.sample(bk, self.mean_visible(bk, params, h))
 
     def sample_visible_into(self, bk, params, h, out):
         # the activation, its sigmoid and the draw all reuse ``out``
         x = self.visible_activation(bk, params, h, out=out)
-        bk.sigmoid(x, out=x)
-        return bk.bernoulli(x, out=x)
+        BINARY.mean(bk, x, out=x)
+        return BINARY.sample(bk, x, out=x)
 
     def visible_energy(self, bk, params, v):
         return -bk.matmul(v, params["a"])
 
     def hidden_log_weight(self, bk, params, h):
         x = self.visible_activation(bk, params, h)
-        return bk.matmul(h, params["b"]) + bk.softplus(x).sum(axis=1)
+        return bk.matmul(h, params["b"]) + BINARY.log_partition(bk, x)
 
     def independent_log_partition(self, bk, params):
         return bk.softplus(params["a"]).sum()
+
+    def n_states(self, n_units):
+        return BINARY.n_states(n_units)
+
+    def states(self, start, stop, n_units):
+        return BINARY.states(start, stop, n_units)
+
+    def pseudo_log_likelihood(self, bk, params, v):
+        """Sum over bits of log sigmoid(F(flip_i) - F(v)).
+
+        Flipping bit i changes v_i by d_i = 1 - 2 v_i, the visible energy by
+        -a_i d_i and every hidden pre-activation by d_i W[:, i], so all flips
+        of a row cost one broadcast, not one matrix product per feature.
+        Rows go in small groups so the (rows, features, hidden) block stays
+        near 32 MB.
+        """
+        W, a = params["W"], params["a"]
+        n_hidden, n_features = W.shape
+        group = max(1, _FLIP_BLOCK // (n_features * n_hidden))
+        x = self.hidden_activation(bk, params, v)
+        base_softplus = bk.softplus(x).sum(axis=1)
+        out = []
+        for start in range(0, v.shape[0], group):
+            rows = slice(start, start + group)
+            d = 1.0 - 2.0 * v[rows]
+            flipped = x[rows][:, None, :] + d[:, :, None] * W.T[None, :, :]
+            # F(v) - F(flip_i) = a_i d_i + sum_j softplus(flipped_ij) - sum_j softplus(x_j)
+            gap = bk.softplus(flipped, out=flipped).sum(axis=2)
+            gap -= base_softplus[rows][:, None]
+            gap += a * d
+            out.append(bk.log_sigmoid(-gap).sum(axis=1))
+        return bk.concatenate(out)
 
     def visible_gradients(self, bk, params, v_pos, h_pos, v_neg, h_neg):
         return {"a": v_pos.mean(axis=0) - v_neg.mean(axis=0)}

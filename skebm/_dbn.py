@@ -22,9 +22,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import _row_blocks
+from ._backend import inference_backend
 from ._bernoulli import BernoulliRBM
-from ._partition import binary_states
+from ._data import row_blocks
+from ._gaussian import GaussianBernoulliRBM
 from ._samplers import SAMPLERS
 from ._transaction import Transaction
 
@@ -79,18 +80,24 @@ class SampledInputRBM(BernoulliRBM):
         bk.bernoulli(batch, out=batch)
 
 
+#: the RBM of a first layer, by the name of its visible unit type (the
+#: ``visible_units`` parameter of DBN and DBNClassifier); a new unit type's
+#: estimator is one line here
+RBM_BY_VISIBLE_UNITS = {
+    "bernoulli": BernoulliRBM,
+    "gaussian": GaussianBernoulliRBM,
+}
+
+
 def rbm_class(visible_units):
     """The RBM estimator class for a first layer's visible unit type."""
-    if visible_units == "bernoulli":
-        return BernoulliRBM
-    if visible_units == "gaussian":
-        # imported here so that a DBN of binary layers needs nothing more
-        from ._gaussian import GaussianBernoulliRBM
-
-        return GaussianBernoulliRBM
-    raise ValueError(
-        f"visible_units must be 'bernoulli' or 'gaussian', got {visible_units!r}."
-    )
+    try:
+        return RBM_BY_VISIBLE_UNITS[visible_units]
+    except KeyError:
+        raise ValueError(
+            f"visible_units must be one of {sorted(RBM_BY_VISIBLE_UNITS)}, got "
+            f"{visible_units!r}."
+        ) from None
 
 
 def check_layer_sizes(hidden_layer_sizes):
@@ -270,7 +277,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "visible_units": [StrOptions({"bernoulli", "gaussian"})],
+        "visible_units": [StrOptions(RBM_BY_VISIBLE_UNITS.keys())],
         **_LAYER_CONSTRAINTS,
         "layer_input": [StrOptions({"sample", "probability"})],
         "device": [str, None],
@@ -475,18 +482,16 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         h = h_top
         for depth, rbm in enumerate(reversed(self.rbms_)):
-            params = rbm._device_params(bk)
-            units = rbm._units
+            layer = rbm._layer(bk)
             if depth + 1 < len(self.rbms_) or not return_mean:
-                h = units.sample_visible(bk, params, h)
+                h = layer.sample_visible(h)
             else:
-                h = units.mean_visible(bk, params, h)
+                h = layer.mean_visible(h)
         return bk.to_numpy(h)
 
     def _backend(self, seed, dtype=None):
-        top = self.rbms_[-1]
-        dtype = top.components_.dtype if dtype is None else dtype
-        return top._inference_backend(dtype, seed=seed)
+        dtype = self.rbms_[-1].components_.dtype if dtype is None else dtype
+        return inference_backend(self.device, dtype, seed=seed)
 
     def gibbs(self, v, *, return_mean=False):
         """One Gibbs step in the top RBM from data, then the down-pass.
@@ -512,12 +517,11 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         below_top = X
         for rbm in self.rbms_[:-1]:
             below_top = rbm.transform(below_top)
-        top = self.rbms_[-1]
         bk = self._backend(self.random_state_.randint(2**31 - 1))
-        params = top._device_params(bk)
+        top = self.rbms_[-1]._layer(bk)
         out = []
-        for block in _row_blocks(below_top, rows_per_block=_CHUNK_ROWS):
-            h_top = bk.bernoulli(top._units.mean_hidden(bk, params, bk.asarray(block)))
+        for block in row_blocks(below_top, rows_per_block=_CHUNK_ROWS):
+            h_top = top.sample_hidden(bk.asarray(block))
             out.append(self._down_pass(bk, h_top, return_mean))
         return np.concatenate(out, axis=0).astype(X.dtype, copy=False)
 
@@ -554,13 +558,8 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}.")
         rng = self.random_state_ if random_state is None else check_random_state(random_state)
         bk = self._backend(rng.randint(2**31 - 1))
-        top = self.rbms_[-1]
-        params = top._device_params(bk)
-        units = top._units
-        v = units.sample_visible(bk, params, bk.zeros((n_samples, top.n_components)))
-        for _ in range(n_steps):
-            v, _ = units.gibbs_step(bk, params, v)
-        h_top = bk.bernoulli(units.mean_hidden(bk, params, v))
+        top = self.rbms_[-1]._layer(bk)
+        h_top = top.sample_hidden(top.gibbs_chains(n_samples, n_steps))
         return self._down_pass(bk, h_top, return_mean)
 
     # ------------------------------------------------------------------------
@@ -606,14 +605,14 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         top = self.rbms_[-1]
         if self.n_layers_ == 1:
             return top.score_samples(X)
-        log_z = top._cached_log_partition()
-        inner = self.rbms_[:-1]
-        sizes = [rbm.n_components for rbm in inner]
+        log_z = top.estimate_log_partition(top.log_partition_method, reverse=False)
+        sizes = [rbm.n_components for rbm in self.rbms_[:-1]]
         bk = self._backend(self._bound_seed, np.float64)
-        params = [rbm._device_params(bk) for rbm in self.rbms_]
+        layers = [rbm._layer(bk) for rbm in self.rbms_]
         exact = sum(sizes) <= MAX_EXACT_BOUND_UNITS
         if exact:
-            states = binary_states(0, 2 ** sum(sizes), sum(sizes))
+            hidden = layers[0].hidden
+            states = hidden.states(0, hidden.n_states(sum(sizes)), sum(sizes))
             bounds = np.cumsum([0] + sizes)
             layer_states = [
                 bk.asarray(states[:, bounds[k] : bounds[k + 1]]) for k in range(len(sizes))
@@ -624,83 +623,13 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 bk.asarray(uniform.random((N_BOUND_SAMPLES, size))) for size in sizes
             ]
         out = []
-        for block in _row_blocks(X, rows_per_block=_CHUNK_ROWS):
+        for block in row_blocks(X, rows_per_block=_CHUNK_ROWS):
             v = bk.asarray(block)
             if exact:
-                out.append(self._exact_bound(bk, params, v, layer_states))
+                out.append(_exact_bound(bk, layers, v, layer_states))
             else:
-                out.append(self._sampled_bound(bk, params, v, draws))
+                out.append(_sampled_bound(bk, layers, v, draws))
         return np.concatenate(out) - log_z
-
-    def _log_conditional(self, bk, layer, params, below, above):
-        """log p(below | above) under RBM ``layer``'s visible conditional, per row."""
-        units = self.rbms_[layer]._units
-        p = params[layer]
-        hidden_drive = bk.matmul(above, p["W"]) * units.scale_visible(bk, p, below)
-        return (
-            -units.visible_energy(bk, p, below)
-            + bk.matmul(above, p["b"])
-            + hidden_drive.sum(axis=1)
-            - units.hidden_log_weight(bk, p, above)
-        )
-
-    def _joint_terms(self, bk, params, v, layers):
-        """log p(v | h_1) + sum log p(h_{k-1} | h_k) - F_top(h_{L-1}), per row."""
-        total = self._log_conditional(bk, 0, params, v, layers[0])
-        for k in range(1, len(layers)):
-            total = total + self._log_conditional(bk, k, params, layers[k - 1], layers[k])
-        top = self.rbms_[-1]
-        return total - top._units.free_energy(bk, params[-1], layers[-1])
-
-    def _exact_bound(self, bk, params, v, layer_states):
-        """The bound with the expectation over Q summed over every joint state."""
-        n_rows, n_states = v.shape[0], layer_states[0].shape[0]
-        values = np.empty((n_rows, n_states))
-        log_q = np.zeros((n_rows, n_states))
-        for row in range(n_rows):
-            below = bk.asarray(np.repeat(bk.to_numpy(v[row : row + 1]), n_states, axis=0))
-            row_log_q = None
-            parent = below
-            for k, states in enumerate(layer_states):
-                act = self.rbms_[k]._units.hidden_activation(bk, params[k], parent)
-                # log Q(h_k | h_{k-1}) of a binary state: h log s(x) + (1-h) log s(-x)
-                term = (states * bk.log_sigmoid(act) + (1 - states) * bk.log_sigmoid(-act)).sum(
-                    axis=1
-                )
-                row_log_q = term if row_log_q is None else row_log_q + term
-                parent = states
-            values[row] = bk.to_numpy(self._joint_terms(bk, params, below, layer_states))
-            log_q[row] = bk.to_numpy(row_log_q)
-        q = np.exp(log_q)
-        return (q * (values - log_q)).sum(axis=1)
-
-    def _sampled_bound(self, bk, params, v, draws):
-        """The bound as an average over shared draws, entropies in closed form."""
-        n_rows, n_draws = v.shape[0], draws[0].shape[0]
-        n_features = v.shape[1]
-        total = bk.zeros((n_rows * n_draws,))
-        parent = v
-        entropy = bk.zeros((n_rows,))
-        layers = []
-        for k, uniform in enumerate(draws):
-            act = self.rbms_[k]._units.hidden_activation(bk, params[k], parent)
-            prob = bk.sigmoid(act)
-            # H(Bernoulli(s(x))) = softplus(x) - x s(x), stable for large |x|
-            layer_entropy = (bk.softplus(act) - act * prob).sum(axis=1)
-            if k == 0:
-                entropy = layer_entropy
-                prob = bk.asarray(np.repeat(bk.to_numpy(prob), n_draws, axis=0))
-                repeated_uniform = bk.asarray(np.tile(bk.to_numpy(uniform), (n_rows, 1)))
-            else:
-                total = total + layer_entropy
-                repeated_uniform = bk.asarray(np.tile(bk.to_numpy(uniform), (n_rows, 1)))
-            state = bk.asarray(bk.to_numpy(repeated_uniform < prob).astype(np.float64))
-            layers.append(state)
-            parent = state
-        below = bk.asarray(np.repeat(bk.to_numpy(v), n_draws, axis=0).reshape(-1, n_features))
-        total = total + self._joint_terms(bk, params, below, layers)
-        per_row = bk.to_numpy(total).reshape(n_rows, n_draws).mean(axis=1)
-        return per_row + bk.to_numpy(entropy)
 
     def score(self, X, y=None):
         """Mean lower bound on the log-likelihood of the rows of X, in nats.
@@ -718,3 +647,63 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             ``score_samples(X).mean()``.
         """
         return float(np.mean(self.score_samples(X)))
+
+
+def _joint_terms(layers, v, states):
+    """log p(v | h_1) + sum log p(h_{k-1} | h_k) - F_top(h_{L-1}), per row.
+
+    ``layers`` are the RBMs' :class:`~skebm._layer.Layer` objects and
+    ``states`` the intermediate layers' states h_1 .. h_{L-1}.
+    """
+    total = layers[0].log_visible_conditional(v, states[0])
+    for k in range(1, len(states)):
+        total = total + layers[k].log_visible_conditional(states[k - 1], states[k])
+    return total - layers[-1].free_energy(states[-1])
+
+
+def _exact_bound(bk, layers, v, layer_states):
+    """The bound with the expectation over Q summed over every joint state."""
+    n_rows, n_states = v.shape[0], layer_states[0].shape[0]
+    values = np.empty((n_rows, n_states))
+    log_q = np.empty((n_rows, n_states))
+    for row in range(n_rows):
+        below = bk.repeat_rows(v[row : row + 1], n_states)
+        row_log_q = None
+        parent = below
+        for layer, states in zip(layers, layer_states):
+            term = layer.hidden.log_probability(bk, states, layer.hidden_activation(parent))
+            row_log_q = term if row_log_q is None else row_log_q + term
+            parent = states
+        values[row] = bk.to_numpy(_joint_terms(layers, below, layer_states))
+        log_q[row] = bk.to_numpy(row_log_q)
+    q = np.exp(log_q)
+    return (q * (values - log_q)).sum(axis=1)
+
+
+def _sampled_bound(bk, layers, v, draws):
+    """The bound as an average over shared draws, entropies in closed form.
+
+    Stays on the backend's device: the draws are repeated for every row
+    there, and only the per-row results come back.
+    """
+    n_rows, n_draws = v.shape[0], draws[0].shape[0]
+    total = bk.zeros((n_rows * n_draws,))
+    parent = v
+    states = []
+    for k, uniform in enumerate(draws):
+        layer = layers[k]
+        act = layer.hidden_activation(parent)
+        prob = layer.hidden.mean(bk, act)
+        layer_entropy = layer.hidden.entropy(bk, act)
+        if k == 0:
+            entropy = layer_entropy
+            prob = bk.repeat_rows(prob, n_draws)
+        else:
+            total = total + layer_entropy
+        state = bk.less(bk.tile_rows(uniform, n_rows), prob)
+        states.append(state)
+        parent = state
+    below = bk.repeat_rows(v, n_draws)
+    total = total + _joint_terms(layers, below, states)
+    per_row = bk.to_numpy(total).reshape(n_rows, n_draws).mean(axis=1)
+    return per_row + bk.to_numpy(entropy)

@@ -11,9 +11,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._backend import make_backend, resolve_device
-from ._base import _row_blocks
+from ._backend import inference_backend, make_backend, resolve_device
+from ._data import row_blocks
 from ._dbn import _LAYER_CONSTRAINTS, DBN, check_layer_sizes
+from ._early_stopping import EarlyStopping
 from ._exceptions import DivergenceError
 from ._transaction import Transaction
 
@@ -326,8 +327,13 @@ weight_decay, n_chains : one value or a tuple with one value per layer
         if val is not None:
             X_val, y_val = bk.asarray(X[val]), y_index[val]
         history = {"loss": [], "validation": [], "n_iter": 0, "best_epoch": n_epochs}
-        best = None
-        best_key, epochs_worse = (-np.inf, -np.inf), 0
+
+        def keep():
+            return ([bk.to_numpy(w).copy() for w in weights],
+                    [bk.to_numpy(b).copy() for b in biases])  # fmt: skip
+
+        # validation accuracy first, its loss to break ties
+        early_stopping = EarlyStopping(self.n_iter_no_change, keep=keep)
         lr, mom, alpha = self.fine_tune_learning_rate, self.fine_tune_momentum, self.alpha
         n_train, batch = len(train), self.fine_tune_batch_size
         for epoch in range(1, n_epochs + 1):
@@ -335,7 +341,7 @@ weight_decay, n_chains : one value or a tuple with one value per layer
             epoch_loss = 0.0
             for start in range(0, n_train, batch):
                 rows = np.sort(order[start : start + batch])
-                x, t = _take(bk, X_train, rows), _take(bk, T_train, rows)
+                x, t = bk.take_rows(X_train, rows), bk.take_rows(T_train, rows)
                 masks = _dropout_masks(bk, weights, len(rows), self.input_dropout, self.dropout)
                 grads, loss = _backprop(bk, weights, biases, x, t, alpha, masks)
                 epoch_loss += loss * len(rows)
@@ -364,18 +370,13 @@ weight_decay, n_chains : one value or a tuple with one value per layer
                     f"[DBNClassifier] epoch {epoch}: loss {history['loss'][-1]:.4f}  "
                     f"validation accuracy {accuracy:.4f}"
                 )
-            if (accuracy, -val_loss) > best_key:
-                best_key, epochs_worse = (accuracy, -val_loss), 0
-                history["best_epoch"] = epoch
-                best = ([bk.to_numpy(w).copy() for w in weights],
-                        [bk.to_numpy(b).copy() for b in biases])  # fmt: skip
-            else:
-                epochs_worse += 1
-                if epochs_worse >= self.n_iter_no_change:
-                    break
-        if best is None:
-            best = ([bk.to_numpy(w).copy() for w in weights],
-                    [bk.to_numpy(b).copy() for b in biases])  # fmt: skip
+            stop = early_stopping.update(epoch, (accuracy, -val_loss))
+            history["best_epoch"] = early_stopping.best_epoch
+            if stop:
+                break
+        best = early_stopping.best_state
+        if best is None:  # nothing held out (or no epoch): the last weights
+            best = keep()
         return best[0], best[1], history
 
     def _log_proba(self, X):
@@ -383,12 +384,12 @@ weight_decay, n_chains : one value or a tuple with one value per layer
         X = validate_data(
             self, X, accept_sparse="csr", dtype=(np.float64, np.float32), reset=False
         )
-        bk = self.dbn_.rbms_[0]._inference_backend(X.dtype)
+        bk = inference_backend(self.device, X.dtype)
         weights = [bk.asarray(w) for w in self.coefs_]
         biases = [bk.asarray(b) for b in self.intercepts_]
         out = [
             bk.to_numpy(_forward(bk, weights, biases, bk.asarray(block))[-1])
-            for block in _row_blocks(X)
+            for block in row_blocks(X)
         ]
         return np.concatenate(out, axis=0)
 
@@ -461,21 +462,12 @@ def _pretrained_layers(dbn):
     scaling is folded into its weights, so every layer is sigmoid(a W + b).
     """
     coefs, intercepts = [], []
+    bk = make_backend(None, np.float64)
     for rbm in dbn.rbms_:
-        bk = make_backend(None, np.float64)
-        params = rbm._device_params(bk)
-        ones = np.ones((1, rbm.components_.shape[1]))
-        scale = np.asarray(rbm._units.scale_visible(bk, params, ones))[0]
-        coefs.append((rbm.components_ * scale).T.astype(np.float64))
-        intercepts.append(np.array(rbm.intercept_hidden_, dtype=np.float64))
+        layer = rbm._layer(bk)
+        coefs.append(np.array(layer.input_weights().T))
+        intercepts.append(np.array(layer.params["b"]))
     return coefs, intercepts
-
-
-def _take(bk, x, rows):
-    """Rows of a backend array by a NumPy index array."""
-    if bk.name == "torch":
-        return x[bk.torch.as_tensor(rows, device=bk.device)]
-    return x[rows]
 
 
 def _dropout_masks(bk, weights, n_rows, input_dropout, dropout):

@@ -1,10 +1,8 @@
 """Early stopping: patience on a held-out score, and the best epoch kept."""
 
-import numpy as np
-
 
 def validation_score(record):
-    """The held-out figure early stopping maximises, from one epoch's record.
+    """The held-out figure an RBM's early stopping maximises, from one epoch's record.
 
     The held-out log-likelihood where the monitor computes it (log Z exact and
     cheap), otherwise minus the free-energy gap, which needs no partition
@@ -16,63 +14,46 @@ def validation_score(record):
 
 
 class EarlyStopping:
-    """The patience rule of scikit-learn's MLP, on an RBM's validation score.
+    """The patience rule of scikit-learn's MLP, with the best epoch's state kept.
 
     An epoch improves on the best one when its score is higher by more than
     ``tol``; after ``n_iter_no_change`` epochs without such an improvement
-    training stops.  The state of the highest-scoring epoch (any margin) is
-    kept and restored by :meth:`restore_best`, so noise after the best epoch
-    never costs the model anything.
+    :meth:`update` says stop.  What ``keep()`` returns at the highest-scoring
+    epoch (any margin) is held in ``best_state``, so that the caller can put
+    that epoch's model back and noise after it never costs anything.
+
+    Scores are numbers, or tuples compared in order (a classifier's
+    ``(accuracy, -loss)``: accuracy first, loss to break ties) when ``tol``
+    is 0.
 
     Parameters
     ----------
-    estimator : BaseRBM
-        The estimator being fitted; its ``tol`` and ``n_iter_no_change`` set
-        the rule, and its attributes are what is kept and restored.
+    n_iter_no_change : int
+        Epochs without improvement tolerated before stopping.
+    tol : float, default=0.0
+        The margin an improvement must exceed.
+    keep : callable
+        ``keep()`` returns the state of the epoch just scored.
     """
 
-    #: attributes that describe the run, not one epoch's model
-    _RUN_ATTRIBUTES = ("history_", "n_iter_", "best_epoch_")
-
-    def __init__(self, estimator):
-        self.estimator = estimator
-        self.best_score = -np.inf
+    def __init__(self, n_iter_no_change, tol=0.0, *, keep):
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.keep = keep
+        self.best_score = None
         self.best_epoch = None
         self.best_state = None
         self.epochs_without_improvement = 0
 
-    def update(self, record):
-        """Take one epoch's record; True when training should stop."""
-        score = validation_score(record)
-        if score > self.best_score + self.estimator.tol:
+    def update(self, epoch, score):
+        """Take one epoch's score; True when training should stop."""
+        best = self.best_score
+        if best is None or score > (best + self.tol if self.tol else best):
             self.epochs_without_improvement = 0
         else:
             self.epochs_without_improvement += 1
-        if score > self.best_score:
+        if best is None or score > best:
             self.best_score = score
-            self.best_epoch = record["epoch"]
-            # the fitted arrays are replaced at every epoch, never changed in
-            # place, so references keep this epoch's model
-            self.best_state = {
-                key: value
-                for key, value in self.estimator.__dict__.items()
-                if key not in self._RUN_ATTRIBUTES
-            }
-        return self.epochs_without_improvement >= self.estimator.n_iter_no_change
-
-    def restore_best(self):
-        """Put the best epoch's model back and record which one it was."""
-        estimator = self.estimator
-        if self.best_state is None:
-            return
-        estimator.__dict__.update(self.best_state)
-        estimator.best_epoch_ = self.best_epoch
-        for record in estimator.history_:
-            if record["epoch"] == self.best_epoch:
-                record["restored"] = True
-        if estimator.verbose:
-            print(
-                f"[{estimator._progress_label()}] early stopping: kept epoch "
-                f"{self.best_epoch} of {estimator.n_iter_} (best held-out score "
-                f"{self.best_score:.4f})"
-            )
+            self.best_epoch = epoch
+            self.best_state = self.keep()
+        return self.epochs_without_improvement >= self.n_iter_no_change

@@ -1,4 +1,7 @@
-"""Exceptions that skebm raises on purpose."""
+"""Exceptions that skebm raises on purpose, and where its warnings point."""
+
+import os
+import sys
 
 
 class DivergenceError(FloatingPointError):
@@ -21,3 +24,21 @@ class DivergenceError(FloatingPointError):
     ...     print("diverged")
     diverged
     """
+
+
+def caller_stacklevel():
+    """The ``stacklevel`` that points a warning at the user's line.
+
+    Counted from the function that calls ``warnings.warn``: frames in skebm
+    and in scikit-learn (its ``fit`` wrappers, ``Pipeline``, searches) are
+    skipped, so the warning names the line in the user's code, however deep
+    inside the package it was raised.
+    """
+    inside = tuple(
+        os.path.dirname(os.path.abspath(module.__file__)) + os.sep
+        for module in (sys.modules[__package__], sys.modules["sklearn"])
+    )
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(inside):
+        frame, level = frame.f_back, level + 1
+    return level

@@ -56,10 +56,31 @@ class GaussianVisible(VisibleUnits):
 
     name = "gaussian"
     discrete = False
-    extra_params = ("log_var",)
+    #: in standard deviations of a visible unit: a hidden unit that moves a
+    #: visible mean this far describes no data
+    max_scaled_weight = 1e4
+    weight_scale_name = " / sigma_i, in standard deviations of a visible unit"
 
     def __init__(self, learn_sigma=False):
         self.learn_sigma = learn_sigma
+
+    def learned_keys(self, params):
+        # ``log_var_data`` (and ``log_var`` unless learned) follow the data
+        return ("W", "a", "b", "log_var") if self.learn_sigma else ("W", "a", "b")
+
+    def largest_scaled_weight(self, bk, params):
+        """max |W_ji| / sigma_i: how far one hidden unit moves a visible mean."""
+        scaled = bk.to_numpy(params["W"]) * np.exp(-0.5 * bk.to_numpy(params["log_var"]))
+        return float(np.abs(scaled).max(initial=0.0))
+
+    def divergence_advice(self, learning_rate, n_hidden):
+        learned = " or keep sigma fixed (learn_sigma=False)" if self.learn_sigma else ""
+        return (
+            f"a learning_rate too large for {n_hidden} hidden units"
+            f"{' with learn_sigma=True' if self.learn_sigma else ''}: the largest "
+            "stable step is about 2 / (number of active hidden units), so use a "
+            f"smaller learning_rate (e.g. {learning_rate / 10:g}){learned}"
+        )
 
     @staticmethod
     def _precision(bk, params):
@@ -433,24 +454,3 @@ class GaussianBernoulliRBM(BaseRBM):
     def _set_fitted_params(self, params):
         super()._set_fitted_params(params)
         self.sigma_ = np.exp(0.5 * params["log_var"])
-
-    #: in standard deviations of a visible unit: a hidden unit that moves a
-    #: visible mean this far describes no data
-    _max_scaled_weight = 1e4
-
-    def _largest_scaled_weight(self, bk, params):
-        """max |W_ji| / sigma_i: how far one hidden unit moves a visible mean."""
-        scaled = bk.to_numpy(params["W"]) * np.exp(-0.5 * bk.to_numpy(params["log_var"]))
-        return float(np.abs(scaled).max(initial=0.0))
-
-    def _weight_scale_name(self):
-        return " / sigma_i, in standard deviations of a visible unit"
-
-    def _divergence_advice(self):
-        learned = " or keep sigma fixed (learn_sigma=False)" if self.learn_sigma else ""
-        return (
-            f"a learning_rate too large for {self.n_components} hidden units"
-            f"{' with learn_sigma=True' if self.learn_sigma else ''}: the largest "
-            "stable step is about 2 / (number of active hidden units), so use a "
-            f"smaller learning_rate (e.g. {self.learning_rate / 10:g}){learned}"
-        )

@@ -18,13 +18,6 @@ MAX_EXACT_UNITS = 20
 _CHUNK_STATES = 2**12
 
 
-def binary_states(start, stop, n_units):
-    """Rows ``start..stop-1`` of the table of all binary vectors of ``n_units`` bits."""
-    codes = np.arange(start, stop, dtype=np.int64)[:, None]
-    bits = np.arange(n_units - 1, -1, -1, dtype=np.int64)[None, :]
-    return ((codes >> bits) & 1).astype(np.float64)
-
-
 def enumeration_layer(units, n_visible, n_hidden):
     """Which layer the exact sum runs over: "hidden", "visible", or None."""
     candidates = [("hidden", n_hidden)]
@@ -32,6 +25,14 @@ def enumeration_layer(units, n_visible, n_hidden):
         candidates.append(("visible", n_visible))
     layer, size = min(candidates, key=lambda c: c[1])
     return layer if size <= MAX_EXACT_UNITS else None
+
+
+def exact_log_partition_cost(units, n_visible, n_hidden):
+    """Terms of the exact log Z: enumerated states times the other layer's units."""
+    costs = [float(units.hidden.n_states(n_hidden)) * n_visible]
+    if units.discrete:
+        costs.append(float(units.n_states(n_visible)) * n_hidden)
+    return min(costs)
 
 
 def exact_log_partition(units, bk, params):
@@ -50,11 +51,12 @@ def exact_log_partition(units, bk, params):
             f"{MAX_EXACT_UNITS} enumerable units; this model has {n_hidden} hidden "
             f"and {n_visible} visible units. Use method='ais'."
         )
-    n_units = n_hidden if layer == "hidden" else n_visible
+    n_units, layer_units = (n_hidden, units.hidden) if layer == "hidden" else (n_visible, units)
+    n_states = layer_units.n_states(n_units)
     chunk_totals = []
-    for start in range(0, 2**n_units, _CHUNK_STATES):
-        stop = min(start + _CHUNK_STATES, 2**n_units)
-        states = bk.asarray(binary_states(start, stop, n_units))
+    for start in range(0, n_states, _CHUNK_STATES):
+        stop = min(start + _CHUNK_STATES, n_states)
+        states = bk.asarray(layer_units.states(start, stop, n_units))
         if layer == "hidden":
             log_weights = units.hidden_log_weight(bk, params, states)
         else:
@@ -157,23 +159,6 @@ def log_mean_exp_interval(log_weights, n_se=3.0):
     return shift + np.log(mean), lower, shift + np.log(mean + n_se * se)
 
 
-def _row_sums_float64(bk, x):
-    """Row sums accumulated in float64 whatever the sweep dtype."""
-    if bk.name == "numpy":
-        return x.sum(axis=1, dtype=np.float64)
-    if bk.device.type == "mps":  # no float64 there: sum on the host
-        return np.asarray(bk.to_numpy(x), dtype=np.float64).sum(axis=1)
-    return x.sum(dim=1, dtype=bk.torch.float64)
-
-
-def _as_float64(bk, x):
-    if bk.name == "numpy":
-        return np.asarray(x, dtype=np.float64)
-    if bk.device.type == "mps":
-        return np.asarray(bk.to_numpy(x), dtype=np.float64)
-    return x.to(bk.torch.float64)
-
-
 class _Annealer:
     """Chains that move along the geometric path between base model and model.
 
@@ -266,9 +251,9 @@ class _Annealer:
                 h /= exp_new
             exp_new /= exp_old
             bk.log(exp_new, out=exp_new)
-            step = _row_sums_float64(bk, exp_new)
-            step += _row_sums_float64(bk, pos_x) * (beta_new - beta_old)
-            step -= _as_float64(bk, visible_new - visible_old)
+            step = bk.row_sums_float64(exp_new)
+            step += bk.row_sums_float64(pos_x) * (beta_new - beta_old)
+            step -= bk.as_float64(visible_new - visible_old)
             log_w = log_w + step
             if more:
                 bk.bernoulli(h, out=h)

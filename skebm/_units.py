@@ -1,19 +1,78 @@
 """The unit-math interface every RBM is written against.
 
-An RBM here is a layer of binary hidden units ``h`` joined to a layer of
-visible units ``v`` by weights ``W`` (shape ``(n_hidden, n_visible)``).  The
-hidden side is the same for every model, so it lives in :class:`VisibleUnits`;
-a subclass supplies only what depends on the visible units: how a visible
-vector enters the hidden units, the visible conditional, the free energy and
-the visible part of the gradient.
+An RBM here is a layer of hidden units ``h`` joined to a layer of visible
+units ``v`` by weights ``W`` (shape ``(n_hidden, n_visible)``).  Two
+interfaces split the math:
+
+:class:`BinaryUnits`
+    A layer of independent 0/1 units seen through their total input ``x``:
+    the conditional mean, a draw, ``log sum_h exp(h.x)``, the entropy and
+    the enumeration of states.  Every model's hidden layer is one
+    (``VisibleUnits.hidden``); binary visible units use the same math.
+:class:`VisibleUnits`
+    What depends on the visible units: how a visible vector enters the
+    hidden units, the visible conditional, the free energy and the visible
+    part of the gradient, plus the hidden-side formulas written once against
+    ``self.hidden``.
 
 Parameters travel as a plain dict of backend arrays: ``"W"``, ``"a"`` (visible
 bias), ``"b"`` (hidden bias) and whatever a unit type adds (``"log_var"`` for
-Gaussian units).  Training, sampling, exact log Z and AIS only call the methods
-below, so a new unit type is one small file.
+Gaussian units).  ``learned_keys(params)`` names those training moves; the
+others in the dict are constants the unit type derives from the data
+(``"log_var_data"``), which get no velocity.  Training, sampling, exact log Z
+and AIS only call the methods below, so a new unit type is one small file:
+a subclass of :class:`VisibleUnits` and one line in :data:`VISIBLE_UNITS`
+(``skebm._registry``) for the DBN's ``visible_units`` parameter.
 """
 
+import numpy as np
+
 from ._backend import LOG_2
+
+
+class BinaryUnits:
+    """Independent units that are 0 or 1, given their total input ``x`` (log-odds)."""
+
+    def mean(self, bk, x, out=None):
+        """P(unit = 1) = sigmoid(x)."""
+        return bk.sigmoid(x, out=out)
+
+    def sample(self, bk, mean, out=None):
+        """A 0/1 draw with success probabilities ``mean`` (in ``out``, which may be ``mean``)."""
+        return bk.bernoulli(mean, out=out)
+
+    def log_partition(self, bk, x):
+        """log sum_u exp(u.x) over every state u of the layer, one value per row of x."""
+        return bk.softplus(x).sum(axis=1)
+
+    def free_log_partition(self, n_units):
+        """log of the number of states: the layer's log Z with no input."""
+        return n_units * LOG_2
+
+    def entropy(self, bk, x):
+        """Entropy of the layer's distribution given input x, one value per row.
+
+        H(Bernoulli(s(x))) = softplus(x) - x s(x), stable for large |x|.
+        """
+        return (bk.softplus(x) - x * bk.sigmoid(x)).sum(axis=1)
+
+    def log_probability(self, bk, states, x):
+        """log p(states | input x): sum_j u_j log s(x_j) + (1 - u_j) log s(-x_j)."""
+        return (states * bk.log_sigmoid(x) + (1 - states) * bk.log_sigmoid(-x)).sum(axis=1)
+
+    def n_states(self, n_units):
+        """How many states a layer of ``n_units`` units has."""
+        return 2**n_units
+
+    def states(self, start, stop, n_units):
+        """Rows ``start..stop-1`` of the table of every state (a NumPy float64 array)."""
+        codes = np.arange(start, stop, dtype=np.int64)[:, None]
+        bits = np.arange(n_units - 1, -1, -1, dtype=np.int64)[None, :]
+        return ((codes >> bits) & 1).astype(np.float64)
+
+
+#: the hidden layer of every model
+BINARY = BinaryUnits()
 
 
 class VisibleUnits:
@@ -21,10 +80,50 @@ class VisibleUnits:
 
     #: short name used in messages and by the DBN's ``visible_units`` parameter
     name = None
-    #: True when visible states can be enumerated (binary units)
+    #: True when visible states can be enumerated (``states``; binary units)
     discrete = False
-    #: visible-side parameter keys this unit type learns besides ``"a"``
-    extra_params = ()
+    #: the hidden layer's math
+    hidden = BINARY
+    #: weights (``largest_scaled_weight``) beyond which training counts as
+    #: diverged: a weight of 100 moves a binary unit's log-odds by 100,
+    #: saturating every conditional it touches (sigmoid(100) = 1 - 4e-44); no
+    #: usable model comes near, while a run that blows up passes it long
+    #: before it overflows
+    max_scaled_weight = 1e2
+    #: how ``largest_scaled_weight`` is measured, for messages
+    weight_scale_name = ""
+
+    def learned_keys(self, params):
+        """The keys of ``params`` that training moves (the rest are constants)."""
+        return ("W", "a", "b")
+
+    def largest_scaled_weight(self, bk, params):
+        """max |W_ji| in the units that decide saturation (log-odds for binary units)."""
+        weights = bk.to_numpy(params["W"])
+        # max and min rather than abs: no temporary copy of the weights
+        return float(max(weights.max(initial=0.0), -weights.min(initial=0.0)))
+
+    def divergence_advice(self, learning_rate, n_hidden):
+        """What to change when training at ``learning_rate`` diverged."""
+        return (
+            "a learning_rate too large for this model: use a smaller one (e.g. "
+            f"{learning_rate / 10:g})"
+        )
+
+    def n_states(self, n_units):
+        """How many states ``n_units`` visible units have (``discrete`` units only)."""
+        raise TypeError(f"{self.name} visible units have no finite set of states.")
+
+    def states(self, start, stop, n_units):
+        """Rows ``start..stop-1`` of the table of visible states (``discrete`` units only)."""
+        raise TypeError(f"{self.name} visible units have no finite set of states.")
+
+    def pseudo_log_likelihood(self, bk, params, v):
+        """sum_i log p(v_i | v_-i) of each row (``discrete`` units only)."""
+        raise TypeError(
+            f"The pseudo-log-likelihood needs binary visible units, not {self.name} "
+            "ones. Use score_samples for the log-likelihood instead."
+        )
 
     # --- visible side: subclasses --------------------------------------------
     def scale_visible(self, bk, params, v):
@@ -99,7 +198,7 @@ class VisibleUnits:
 
     def mean_hidden(self, bk, params, v, out=None):
         """P(h = 1 | v)."""
-        return bk.sigmoid(self.hidden_activation(bk, params, v, out=out), out=out)
+        return self.hidden.mean(bk, self.hidden_activation(bk, params, v, out=out), out=out)
 
     def visible_activation(self, bk, params, h, out=None):
         """a + W^T h."""
@@ -110,12 +209,12 @@ class VisibleUnits:
     def free_energy(self, bk, params, v):
         """F(v) = -log sum_h exp(-E(v, h)), one value per row."""
         x = self.hidden_activation(bk, params, v)
-        return self.visible_energy(bk, params, v) - bk.softplus(x).sum(axis=1)
+        return self.visible_energy(bk, params, v) - self.hidden.log_partition(bk, x)
 
     def gibbs_step(self, bk, params, v):
         """One block-Gibbs step v -> h -> v'; returns (v', P(h | v))."""
         h_prob = self.mean_hidden(bk, params, v)
-        h = bk.bernoulli(h_prob)
+        h = self.hidden.sample(bk, h_prob)
         return self.sample_visible(bk, params, h), h_prob
 
     def weight_gradient_visible(self, bk, params, v):
@@ -134,7 +233,7 @@ class VisibleUnits:
 
         ``h_pos`` and ``h_neg`` are P(h = 1 | v) of the data rows and of the
         chain states.  Means are taken over each set's own rows.  Training
-        computes the same step fused (``BaseRBM._apply_update``); this is its
+        computes the same step fused (``Trainer.train_step``); this is its
         readable reference, which the tests hold it to.
         """
         n_pos = v_pos.shape[0]
@@ -167,4 +266,4 @@ class VisibleUnits:
 
     def base_log_partition(self, bk, base, n_hidden):
         """log Z of the AIS base model (beta = 0) including its free hidden units."""
-        return self.independent_log_partition(bk, base) + n_hidden * LOG_2
+        return self.independent_log_partition(bk, base) + self.hidden.free_log_partition(n_hidden)

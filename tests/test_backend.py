@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from skebm._data import resident
 from skebm import BernoulliRBM
 from quality_data import binary_mnist_split
 from skebm._backend import NumpyBackend, make_backend, resolve_device
@@ -137,9 +138,9 @@ def test_fast_step_equals_textbook_step(method, n_steps, momentum, decay, n_chai
     state = {"chains": chains.copy(), "velocity": {k: v.copy() for k, v in velocity.items()}}
 
     bk = NumpyBackend(np.float64, seed=7)
-    buffers = rbm._step_buffers(bk, state, len(X), X.shape[1])
+    buffers = rbm._trainer().step_buffers(bk, state, len(X), X.shape[1])
     bk.gather_rows(X, np.arange(len(X)), out=buffers.data)
-    rbm._train_step(bk, params, state, buffers, 1.0)
+    rbm._trainer().train_step(bk, params, state, buffers, 1.0)
 
     expected, expected_chains = textbook_step(
         rbm, NumpyBackend(np.float64, seed=7), rbm._fitted_params(), X, chains, method,
@@ -193,9 +194,9 @@ def test_torch_fast_step_equals_textbook_step(method):
         "chains": bk.asarray(chains.copy()),
         "velocity": {k: bk.zeros(v.shape) for k, v in np_params.items()},
     }
-    buffers = rbm._step_buffers(bk, state, len(X), X.shape[1])
+    buffers = rbm._trainer().step_buffers(bk, state, len(X), X.shape[1])
     bk.gather_rows(X, np.arange(len(X)), out=buffers.data)
-    rbm._train_step(bk, params, state, buffers, 1.0)
+    rbm._trainer().train_step(bk, params, state, buffers, 1.0)
 
     reference = make_backend("cpu", np.float64, seed=11)
 
@@ -331,9 +332,9 @@ def test_memory_mapped_data_streams_on_torch(tmp_path):
     X = np.load(tmp_path / "x.npy", mmap_mode="r")
     rbm = BernoulliRBM(device="cpu")
     bk = make_backend("cpu", np.float32)
-    assert rbm._resident(bk, np.asarray(X)) is not None
-    assert not isinstance(rbm._resident(bk, np.asarray(X)), torch.Tensor)  # streamed
-    assert isinstance(rbm._resident(bk, np.array(X)), torch.Tensor)  # shared, not copied
+    assert resident(bk, np.asarray(X)) is not None
+    assert not isinstance(resident(bk, np.asarray(X)), torch.Tensor)  # streamed
+    assert isinstance(resident(bk, np.array(X)), torch.Tensor)  # shared, not copied
     fitted = BernoulliRBM(n_components=3, n_iter=2, random_state=0, device="cpu").fit(X)
     in_memory = BernoulliRBM(n_components=3, n_iter=2, random_state=0, device="cpu").fit(np.array(X))
     np.testing.assert_allclose(fitted.components_, in_memory.components_, rtol=1e-5, atol=1e-6)

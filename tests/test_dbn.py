@@ -187,18 +187,22 @@ def test_layers_train_on_the_layer_below(tiny_dbn, binary_data):
     assert lower.random_state != top.random_state
 
 
-def test_upper_layers_learn_from_fresh_binary_draws(suite_seed):
+def test_upper_layers_learn_from_fresh_binary_draws(suite_seed, monkeypatch):
     from skebm._dbn import SampledInputRBM
+    from skebm._trainer import Trainer
 
     seen = []
+    apply_update = Trainer.apply_update
 
-    class Recording(SampledInputRBM):
-        def _apply_update(self, bk, params, state, buffers, step_scale):
-            seen.append(bk.to_numpy(buffers.data).copy())
-            super()._apply_update(bk, params, state, buffers, step_scale)
+    def recording(self, bk, params, state, buffers, step_scale):
+        seen.append(bk.to_numpy(buffers.data).copy())
+        apply_update(self, bk, params, state, buffers, step_scale)
 
+    monkeypatch.setattr(Trainer, "apply_update", recording)
     probabilities = np.full((400, 5), 0.3)
-    Recording(n_components=3, batch_size=20, n_iter=2, random_state=suite_seed).fit(probabilities)
+    SampledInputRBM(n_components=3, batch_size=20, n_iter=2, random_state=suite_seed).fit(
+        probabilities
+    )
     draws = np.concatenate(seen)
     # every update saw binary states drawn with the rows' probabilities: their
     # rate is within five binomial standard errors (0.036) of 0.3

@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skebm import GaussianBernoulliRBM
 from skebm._backend import make_backend
-from skebm._base import DivergenceError
+from skebm import DivergenceError
 from skebm._gaussian import LEARNED_VARIANCE_RANGE
 from tiny_models import ais_interval
 

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import skebm
-from skebm._base import BaseRBM, DivergenceError
+from skebm import DivergenceError
+from skebm._base import BaseRBM
 
 RBM_CLASSES = [
     getattr(skebm, name)

@@ -38,11 +38,18 @@ class InterruptedRBM(BernoulliRBM):
 
     interrupt_at_update = None
 
-    def _train_step(self, *args, **kwargs):
-        self._updates = getattr(self, "_updates", 0) + 1
-        if self._updates == self.interrupt_at_update:
-            raise KeyboardInterrupt
-        return super()._train_step(*args, **kwargs)
+    def _trainer(self):
+        trainer = super()._trainer()
+        train_step = trainer.train_step
+
+        def interrupted_step(*args, **kwargs):
+            self._updates = getattr(self, "_updates", 0) + 1
+            if self._updates == self.interrupt_at_update:
+                raise KeyboardInterrupt
+            return train_step(*args, **kwargs)
+
+        trainer.train_step = interrupted_step
+        return trainer
 
 
 class InterruptedMonitorRBM(BernoulliRBM):
@@ -50,11 +57,18 @@ class InterruptedMonitorRBM(BernoulliRBM):
 
     interrupt_at_epoch = None
 
-    def _monitor(self, *args, **kwargs):
-        self._monitored = getattr(self, "_monitored", 0) + 1
-        if self._monitored == self.interrupt_at_epoch:
-            raise KeyboardInterrupt
-        return super()._monitor(*args, **kwargs)
+    def _trainer(self):
+        trainer = super()._trainer()
+        monitor = trainer.monitor
+
+        def interrupted_monitor(*args, **kwargs):
+            self._monitored = getattr(self, "_monitored", 0) + 1
+            if self._monitored == self.interrupt_at_epoch:
+                raise KeyboardInterrupt
+            return monitor(*args, **kwargs)
+
+        trainer.monitor = interrupted_monitor
+        return trainer
 
 
 @pytest.fixture(scope="module")

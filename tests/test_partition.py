@@ -333,12 +333,12 @@ def test_pseudo_log_likelihood_equals_explicit_flips():
 
 
 def test_pseudo_log_likelihood_chunks_rows(monkeypatch):
-    import skebm._base as base
+    import skebm._bernoulli as bernoulli
 
     rbm = make_model(9, 5)
     X = all_states(9)[::5]
     whole = rbm.pseudo_log_likelihood(X)
-    monkeypatch.setattr(base, "_FLIP_BLOCK", 1)  # one row per block
+    monkeypatch.setattr(bernoulli, "_FLIP_BLOCK", 1)  # one row per block
     np.testing.assert_allclose(rbm.pseudo_log_likelihood(X), whole, atol=1e-12)
 
 

@@ -65,9 +65,16 @@ def test_partial_fit_returns_self_keeps_chains_and_honours_batch_size(X):
     class CountingRBM(BernoulliRBM):
         steps = 0
 
-        def _train_step(self, *args, **kwargs):
-            type(self).steps += 1
-            return super()._train_step(*args, **kwargs)
+        def _trainer(self):
+            trainer = super()._trainer()
+            train_step = trainer.train_step
+
+            def counted_step(*args, **kwargs):
+                type(self).steps += 1
+                return train_step(*args, **kwargs)
+
+            trainer.train_step = counted_step
+            return trainer
 
     rbm = CountingRBM(n_components=4, batch_size=10, random_state=0)
     assert rbm.partial_fit(X[:25]) is rbm

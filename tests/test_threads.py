@@ -65,11 +65,11 @@ def test_update_is_the_same_arithmetic_in_every_block_split(momentum, weight_dec
         }
         state = {"velocity": {key: np.full(value.shape, 0.1) for key, value in params.items()}}
         state["chains"] = np.zeros((n_chains, n_hidden))
-        buffers = rbm._step_buffers(bk, state, n_data, n_visible)
+        buffers = rbm._trainer().step_buffers(bk, state, n_data, n_visible)
         buffers.visible[...] = np.random.default_rng(2).random(buffers.visible.shape)
         buffers.hidden[...] = np.random.default_rng(3).random(buffers.hidden.shape)
         with bk.threads():
-            rbm._apply_update(bk, params, state, buffers, step_scale=0.75)
+            rbm._trainer().apply_update(bk, params, state, buffers, step_scale=0.75)
         results.append(params)
     for params in results[1:]:
         for key in params:

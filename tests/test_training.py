@@ -242,7 +242,7 @@ def test_verbose_reports_ais_progress(digits, capsys):
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("cls", [BernoulliRBM, GaussianBernoulliRBM])
 def test_fused_update_is_the_reference_gradient_step(cls, suite_seed):
-    from skebm._base import _StepBuffers
+    from skebm._trainer import StepBuffers
 
     rng = np.random.default_rng(suite_seed)
     n_data, n_chains, n_visible, n_hidden = 6, 5, 7, 4
@@ -254,7 +254,7 @@ def test_fused_update_is_the_reference_gradient_step(cls, suite_seed):
     rbm.components_ = rng.normal(0, 0.3, rbm.components_.shape)
     bk = make_backend(None, np.float64)
     params = {key: value.copy() for key, value in rbm._device_params(bk).items()}
-    buffers = _StepBuffers(bk, n_data, n_chains, n_visible, n_hidden, hidden_sample=False)
+    buffers = StepBuffers(bk, n_data, n_chains, n_visible, n_hidden, hidden_sample=False)
     buffers.visible[...] = rng.random(buffers.visible.shape)
     buffers.hidden[...] = rng.random(buffers.hidden.shape)
     phases = [
@@ -265,7 +265,7 @@ def test_fused_update_is_the_reference_gradient_step(cls, suite_seed):
     reference["W"] = reference["W"] - decay * params["W"]
     expected = {key: params[key] + lr * reference[key] for key in reference}
     state = {"velocity": {key: np.zeros_like(value) for key, value in params.items()}}
-    rbm._apply_update(bk, params, state, buffers, 1.0)
+    rbm._trainer().apply_update(bk, params, state, buffers, 1.0)
     for key, value in expected.items():
         # float64 rounding of a few sums of a dozen terms
         np.testing.assert_allclose(params[key], value, rtol=1e-12, atol=1e-14, err_msg=key)

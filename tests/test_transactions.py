@@ -24,6 +24,7 @@ from skebm import (
     GaussianBernoulliRBM,
 )
 from skebm._base import BaseRBM
+from skebm._trainer import Trainer
 
 N_ROWS, N_FEATURES = 60, 8
 SMALL = {
@@ -87,7 +88,7 @@ def interrupt(monkeypatch):
     def pressed(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(BaseRBM, "_train_step", pressed)
+    monkeypatch.setattr(Trainer, "train_step", pressed)
 
 
 REJECTIONS = {

@@ -20,11 +20,11 @@ class ContrastiveDivergence:
 
         def run_chains(wk, rows):
             units.mean_hidden(wk, params, data[rows], out=data_h[rows])
-            wk.bernoulli(data_h[rows], out=h[rows])
+            units.hidden.sample(wk, data_h[rows], out=h[rows])
             for step in range(n_steps):
                 units.sample_visible_into(wk, params, h[rows], out=chain_v[rows])
                 units.mean_hidden(wk, params, chain_v[rows], out=chain_h[rows])
                 if step + 1 < n_steps:
-                    wk.bernoulli(chain_h[rows], out=h[rows])
+                    units.hidden.sample(wk, chain_h[rows], out=h[rows])
 
         bk.map_blocks(data.shape[0], run_chains)

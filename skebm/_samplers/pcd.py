@@ -24,7 +24,7 @@ class PersistentContrastiveDivergence:
             for _ in range(n_steps - 1):
                 units.sample_visible_into(wk, params, chains[rows], out=chain_v[rows])
                 units.mean_hidden(wk, params, chain_v[rows], out=chain_h[rows])
-                wk.bernoulli(chain_h[rows], out=chains[rows])
+                units.hidden.sample(wk, chain_h[rows], out=chains[rows])
             units.sample_visible_into(wk, params, chains[rows], out=chain_v[rows])
 
         def hidden_probabilities(wk, rows):
@@ -33,7 +33,7 @@ class PersistentContrastiveDivergence:
             units.mean_hidden(wk, params, buffers.visible[rows], out=buffers.hidden[rows])
             chain_rows = slice(max(rows.start - n_data, 0), rows.stop - n_data)
             if chain_rows.start < chain_rows.stop:
-                wk.bernoulli(chain_h[chain_rows], out=chains[chain_rows])
+                units.hidden.sample(wk, chain_h[chain_rows], out=chains[chain_rows])
 
         bk.map_blocks(chains.shape[0], advance_chains)
         bk.map_blocks(buffers.visible.shape[0], hidden_probabilities)

@@ -1,0 +1,97 @@
+"""A fitted RBM's math on one backend: what inference and composite models use.
+
+:class:`Layer` binds a unit type (:mod:`skebm._units`) to fitted parameters
+held as backend arrays.  ``BaseRBM._layer(bk)`` gives one; the estimator's
+own inference and the DBN's (up-passes, down-passes, its likelihood bound)
+are written against it, so that neither reaches into how an estimator stores
+its parameters or which unit types it has.
+"""
+
+
+class Layer:
+    """One RBM's unit math with its parameters on a backend.
+
+    Parameters
+    ----------
+    units : VisibleUnits
+        The unit math; ``units.hidden`` is the hidden layer's.
+    params : dict
+        The parameters as arrays of the backend ``bk``.
+    bk : Backend
+        Where the arrays live.
+    """
+
+    def __init__(self, units, params, bk):
+        self.units = units
+        self.params = params
+        self.bk = bk
+
+    @property
+    def hidden(self):
+        """The hidden layer's math (:class:`~skebm._units.BinaryUnits`)."""
+        return self.units.hidden
+
+    def input_weights(self):
+        """W with each column scaled as a visible vector enters the hidden units.
+
+        ``hidden_activation(v) = v @ input_weights().T + b``: the layer as a
+        feed-forward one (Gaussian units fold in their 1 / sigma^2).
+        """
+        bk, p = self.bk, self.params
+        ones = bk.zeros((1, p["W"].shape[1])) + 1.0
+        return p["W"] * self.units.scale_visible(bk, p, ones)
+
+    def hidden_activation(self, v):
+        """The hidden units' total input b + W v~."""
+        return self.units.hidden_activation(self.bk, self.params, v)
+
+    def mean_hidden(self, v):
+        """P(h = 1 | v)."""
+        return self.units.mean_hidden(self.bk, self.params, v)
+
+    def sample_hidden(self, v):
+        """A draw of h from p(h | v)."""
+        return self.hidden.sample(self.bk, self.mean_hidden(v))
+
+    def mean_visible(self, h):
+        """E[v | h]."""
+        return self.units.mean_visible(self.bk, self.params, h)
+
+    def sample_visible(self, h):
+        """A draw of v from p(v | h)."""
+        return self.units.sample_visible(self.bk, self.params, h)
+
+    def gibbs_step(self, v):
+        """One block-Gibbs step v -> h -> v'; returns (v', P(h | v))."""
+        return self.units.gibbs_step(self.bk, self.params, v)
+
+    def gibbs_chains(self, n_chains, n_steps):
+        """Visible states of ``n_chains`` chains after ``n_steps`` block-Gibbs steps.
+
+        Each chain starts from a draw of p(v | h = 0), the visible units'
+        own biases, so that no chain starts where another one is.
+        """
+        n_hidden = self.params["W"].shape[0]
+        v = self.sample_visible(self.bk.zeros((n_chains, n_hidden)))
+        for _ in range(n_steps):
+            v, _ = self.gibbs_step(v)
+        return v
+
+    def free_energy(self, v):
+        """F(v), one value per row."""
+        return self.units.free_energy(self.bk, self.params, v)
+
+    def log_visible_conditional(self, v, h):
+        """log p(v | h), one value per row (a density for real-valued units).
+
+        ``-E(v, h) - log sum_v' exp(-E(v', h))``, with the sum over the
+        visible layer in closed form (``units.hidden_log_weight``).
+        """
+        bk, units, p = self.bk, self.units, self.params
+        drive = bk.matmul(h, p["W"]) * units.scale_visible(bk, p, v)
+        return (
+            -units.visible_energy(bk, p, v)
+            + bk.matmul(h, p["b"])
+            + drive.sum(axis=1)
+            - units.hidden_log_weight(bk, p, h)
+        )
