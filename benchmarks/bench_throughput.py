@@ -33,11 +33,19 @@ OpenBLAS keeps a thread spinning for about 0.1 s, which would otherwise slow
 down the first part of the next row (another library's threads, or BLAS held
 to one thread, then compete with it for a core).
 
+``--against PATH`` adds rows of the skebm in PATH (a worktree of another
+commit), imported under another name into the same process and timed in the
+same interleaved rounds: ``against-numpy`` beside ``skebm-numpy``, and with
+``--gaussian`` ``skebm-gaussian`` / ``against-gaussian`` (a
+GaussianBernoulliRBM on the standardised pixels).
+
 Run from the repository root::
 
     python benchmarks/bench_throughput.py               # all rows, 5 rounds
     python benchmarks/bench_throughput.py --rounds 9 --batch-sizes 100 1000
     python benchmarks/bench_throughput.py --threads 1   # single-threaded
+    git worktree add /tmp/previous HEAD~1
+    python benchmarks/bench_throughput.py --against /tmp/previous --gaussian --no-torch
 
 It prints a table and writes ``benchmarks/results/throughput-<time>.json``.
 """
@@ -45,10 +53,12 @@ It prints a table and writes ``benchmarks/results/throughput-<time>.json``.
 import argparse
 import datetime
 import gc
+import importlib.util
 import json
 import os
 import platform
 import statistics
+import sys
 import time
 import tracemalloc
 import warnings
@@ -56,7 +66,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skebm import BernoulliRBM
+import skebm
 from skebm._backend import NumpyBackend
 
 N_VISIBLE, N_HIDDEN = 784, 500
@@ -250,6 +260,22 @@ def torch_gemm_seconds(method, batch, repeats):
     return best_seconds(products, batch, repeats)
 
 
+def load_other_skebm(path):
+    """The skebm package in ``path`` (a worktree), imported as ``skebm_against``."""
+    init = Path(path).resolve() / "skebm" / "__init__.py"
+    spec = importlib.util.spec_from_file_location(
+        "skebm_against", init, submodule_search_locations=[str(init.parent)]
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["skebm_against"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+#: the skebm package of each row: this one, or the one given by --against
+LIBRARIES = {"skebm": skebm}
+
+
 def make_runner(impl, method, batch, X):
     """A function that makes one timed pass and returns its seconds."""
     if impl == "sklearn":
@@ -265,13 +291,19 @@ def make_runner(impl, method, batch, X):
             return time.perf_counter() - start
 
         return run
+    library, kind = impl.split("-", 1)
     device = {
-        "skebm-numpy": None, "skebm-numpy-jobs": None, "skebm-torch-cpu": "cpu",
-        "skebm-torch-cuda": "cuda",
-    }[impl]
-    model = BernoulliRBM(
-        n_components=N_HIDDEN, learning_rate=0.05, batch_size=batch, method=method,
-        device=device, n_jobs=-1 if impl == "skebm-numpy-jobs" else None, random_state=0,
+        "numpy": None, "numpy-jobs": None, "torch-cpu": "cpu", "torch-cuda": "cuda",
+        "gaussian": None,
+    }[kind]
+    lib = LIBRARIES[library]
+    cls = lib.GaussianBernoulliRBM if kind == "gaussian" else lib.BernoulliRBM
+    if kind == "gaussian":
+        X = (X - X.mean(axis=0)) / np.maximum(X.std(axis=0), 0.1)
+    model = cls(
+        n_components=N_HIDDEN, learning_rate=0.05 if kind != "gaussian" else 0.001,
+        batch_size=batch, method=method,
+        device=device, n_jobs=-1 if kind == "numpy-jobs" else None, random_state=0,
     )
     model.partial_fit(X[: 2 * batch])  # initialise (and warm up) outside the timing
 
@@ -304,6 +336,8 @@ def main():
     parser.add_argument("--methods", nargs="+", default=["pcd", "cd"])
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--output", default=None)
+    parser.add_argument("--against", default=None, help="a worktree of another commit")
+    parser.add_argument("--gaussian", action="store_true", help="add Gaussian-unit rows")
     parser.add_argument(
         "--threads", type=int, default=None,
         help="limit BLAS, OpenMP and torch to this many threads (default: as they are)",
@@ -331,6 +365,13 @@ def main():
                 impls.insert(3, "skebm-torch-cuda")
         except ImportError:
             pass
+    if args.gaussian:
+        impls.insert(1, "skebm-gaussian")
+    if args.against:
+        LIBRARIES["against"] = load_other_skebm(args.against)
+        impls.insert(1, "against-numpy")
+        if args.gaussian:
+            impls.insert(impls.index("skebm-gaussian") + 1, "against-gaussian")
     info = machine_info()
     configs = [
         (impl, method, batch)
@@ -415,6 +456,8 @@ def main():
     header = f"{'impl':18s} {'method':6s} {'batch':>5s} {'samples/s':>10s} {'ceiling':>10s} {'of ceil':>8s} {'vs sklearn':>10s} {'peak MB':>8s}"
     print()
     print(f"784x500, float32 MNIST-5k ({n} rows), median of {args.rounds} interleaved rounds")
+    if args.against:
+        print(f"against-* rows: the skebm in {args.against}")
     print(f"measured {info['when_utc']}, load average {info['load_average']}")
     for lib in info["blas"]:
         print(f"BLAS: {lib['internal_api']} {lib['version']} kernel={lib['architecture']} threads={lib['num_threads']}")

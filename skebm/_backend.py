@@ -1,16 +1,20 @@
 """The one seam between NumPy and torch.
 
-Every algorithm in skebm is written once against a :class:`Backend`: array
-creation, the few element-wise functions an RBM needs, random draws and moves
-between host and device.  :class:`NumpyBackend` is the default and needs
-nothing beyond NumPy/SciPy; :class:`TorchBackend` runs the same code on any
-torch device.  torch is imported lazily, only when a torch device is asked for.
+Every algorithm in skebm is written once against the :class:`Backend`
+protocol: array creation, the few element-wise functions an RBM needs, random
+draws, and moves between host and device.  :class:`NumpyBackend` is the
+default and needs nothing beyond NumPy/SciPy; :class:`TorchBackend` runs the
+same code on any torch device.  Callers never ask which one they have: what
+differs (where rows are gathered, whether data can live on the device, how
+float64 sums are taken) is a method here.  torch is imported lazily, only
+when a torch device is asked for.
 """
 
 import contextlib
 import importlib
 import math
 import warnings
+from typing import Protocol, runtime_checkable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -34,10 +38,133 @@ TORCH_INSTALL_HINT = (
 DRAW_DTYPE = np.float32
 
 
+@runtime_checkable
+class Backend(Protocol):
+    """What every backend provides; arrays are the backend's own (ndarray or tensor).
+
+    Arrays are created in the backend's floating dtype and live on its
+    device; ``out=`` arguments write in place and may alias the input.
+    Random draws come from the backend's own seeded stream, always in
+    float32 (:data:`DRAW_DTYPE`), so the same seed gives the same draws on
+    every backend and dtype.
+    """
+
+    # --- work split and threads ---
+    def map_blocks(self, n, func):
+        """Call ``func(worker, rows)`` over contiguous slices covering range(n)."""
+
+    def threads(self):
+        """A context in which ``map_blocks`` may run its blocks in parallel."""
+
+    # --- moving data ---
+    def asarray(self, x):
+        """x (host or backend array) as a backend array of the backend's dtype."""
+
+    def to_numpy(self, x):
+        """A backend array as a NumPy array on the host."""
+
+    def copy(self, x):
+        """A new backend array holding x."""
+
+    def empty(self, shape):
+        """An uninitialised array."""
+
+    def zeros(self, shape):
+        """An array of zeros."""
+
+    def concatenate(self, arrays, axis=0):
+        """Arrays joined along ``axis``."""
+
+    def gather_rows(self, X, rows, out):
+        """Rows ``rows`` of X (a host array, dense or sparse, or one ``adopt`` gave) into ``out``."""
+
+    def adopt(self, X):
+        """An in-memory NumPy array as training reads it (on the device where that pays)."""
+
+    def holds(self, X):
+        """Whether X is an array ``adopt`` placed on the device."""
+
+    def index(self, rows):
+        """A NumPy index array in the form that selects rows of arrays on the device."""
+
+    def take_rows(self, x, rows):
+        """Rows of a backend array by a NumPy index array."""
+
+    def repeat_rows(self, x, repeats):
+        """Each row of x ``repeats`` times in a row."""
+
+    def tile_rows(self, x, reps):
+        """x stacked ``reps`` times."""
+
+    # --- math ---
+    def matmul(self, a, b, out=None):
+        """a @ b."""
+
+    def addmm_(self, c, a, b, alpha=1.0):
+        """c += alpha * (a @ b), in place; returns c."""
+
+    def sigmoid(self, x, out=None):
+        """1 / (1 + exp(-x)), without overflow warnings."""
+
+    def softplus(self, x, out=None):
+        """log(1 + exp(x)), exact for large |x|."""
+
+    def log_sigmoid(self, x):
+        """log sigmoid(x) = -softplus(-x)."""
+
+    def exp(self, x, out=None):
+        """exp(x)."""
+
+    def log(self, x, out=None):
+        """log(x)."""
+
+    def square(self, x, out=None):
+        """x * x."""
+
+    def clip(self, x, low, high, out=None):
+        """x limited to [low, high] (arrays or numbers)."""
+
+    def where(self, cond, a, b):
+        """a where cond holds, b elsewhere."""
+
+    def less(self, a, b):
+        """a < b as 0.0 / 1.0 in the backend's dtype."""
+
+    def logsumexp(self, x, axis=None):
+        """log sum exp(x), stable."""
+
+    def row_sums_float64(self, x):
+        """Row sums accumulated in float64."""
+
+    def as_float64(self, x):
+        """x in float64."""
+
+    def all_finite(self, x):
+        """Whether no element is NaN or infinite (a Python bool)."""
+
+    def item(self, x):
+        """A one-element array as a Python float."""
+
+    # --- randomness ---
+    def uniform(self, shape, out=None):
+        """Uniform [0, 1) draws: the stream every other draw is made from."""
+
+    def normal(self, shape):
+        """Standard normal draws."""
+
+    def bernoulli(self, p, out=None):
+        """0/1 draws with success probabilities p (``out`` may be p)."""
+
+    def permutation(self, n):
+        """A random permutation of range(n) as a NumPy index array."""
+
+    def host_rng(self):
+        """A NumPy generator for host-side choices, drawn from this backend's stream."""
+
+
 class NumpyBackend:
     """Array operations on NumPy arrays (the default backend)."""
 
-    name = "numpy"
     device = None
 
     def __init__(self, dtype=np.float64, seed=None, n_threads=1):
@@ -274,8 +401,6 @@ class NumpyBackend:
 
 class TorchBackend:
     """The same operations on torch tensors on one device."""
-
-    name = "torch"
 
     def __init__(self, device, dtype=np.float64, seed=None):
         self.torch = torch = import_torch()

@@ -59,7 +59,7 @@ from ._partition import (
     exact_log_partition,
 )
 from ._samplers import SAMPLERS
-from ._trainer import Trainer
+from ._trainer import Trainer, initial_params
 from ._transaction import Transaction
 
 #: estimators that have warned about out-of-range data since they were last
@@ -340,12 +340,14 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             dtype = self.components_.dtype if warm else X.dtype
             bk = make_backend(device, dtype, seed=seeds[1], n_threads=self._n_threads())
             stats = column_stats(X_train, train_rows)
+            trainer = self._trainer()
             if warm:
-                params, state = self._resume_state(bk, stats, X_train, train_rows)
+                params, state = self._resume_state(trainer, bk, stats, X_train, train_rows)
             else:
                 params, state = self._new_state(
-                    bk, stats, dtype, np.random.default_rng(seeds[2]), X_train, train_rows
-                )
+                    trainer, bk, stats, dtype, np.random.default_rng(seeds[2]), X_train,
+                    train_rows,
+                )  # fmt: skip
             self.random_state_ = np.random.RandomState(seeds[2])
             self._set_stats(stats)
             self._publish(bk, params, state)
@@ -355,7 +357,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 early_stopping = EarlyStopping(
                     self.n_iter_no_change, self.tol, keep=self._epoch_attributes
                 )
-            self._trainer().run_epochs(
+            trainer.run_epochs(
                 bk, params, state, X_train, train_rows, X_val,
                 first_epoch=self.n_iter_ + 1,
                 n_epochs=self.n_iter,
@@ -422,17 +424,18 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             dtype = X.dtype if first_call else self.components_.dtype
             bk = make_backend(device, dtype, seed=seed, n_threads=self._n_threads())
             stats = column_stats(X)
+            trainer = self._trainer()
             seen = None
             if first_call:
                 # a stream of its own: the backend draws from ``seed`` itself
                 init_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
-                params, state = self._new_state(bk, stats, dtype, init_rng, X)
+                params, state = self._new_state(trainer, bk, stats, dtype, init_rng, X)
                 self._set_stats(stats)
             else:
                 seen = self._feature_stats()
                 self._set_stats(merge_stats(seen, stats))
-                params, state = self._resume_state(bk, self._feature_stats(), X)
-            self._trainer().run_chunk(
+                params, state = self._resume_state(trainer, bk, self._feature_stats(), X)
+            trainer.run_chunk(
                 bk, params, state, X,
                 epoch=self.n_iter_ + 1,
                 history=self.history_,
@@ -457,63 +460,34 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 "warm_start=False) to start a new model."
             )
 
-    def _new_state(self, bk, stats, dtype, rng, X, rows=None):
+    def _n_chains(self):
+        return self.n_chains if self.n_chains is not None else self.batch_size
+
+    def _new_state(self, trainer, bk, stats, dtype, rng, X, rows=None):
         """Training state of a new model: initial parameters, no velocity, fresh chains.
 
         Starts the record of the run, too (``n_iter_`` 0, empty ``history_``).
         """
-        params = self._device_params(bk, self._initial_params(stats, dtype, rng))
-        state = {
-            "velocity": {
-                key: bk.zeros(params[key].shape) for key in self._units.learned_keys(params)
-            },
-            "chains": self._initial_chains(bk, params, X, rows),
-        }
+        initial = initial_params(self._units, stats, self.n_components, dtype, rng)
+        params = self._device_params(bk, initial)
+        state = trainer.new_state(bk, params, X, rows, self._n_chains())
         self.history_ = []
         self.n_iter_ = 0
         return params, state
 
-    def _resume_state(self, bk, stats, X, rows=None):
+    def _resume_state(self, trainer, bk, stats, X, rows=None):
         """Training state from the fitted attributes, to continue training.
 
         Copies: training updates in place, and the fitted arrays must stay as
         they are until the call completes.  Statistics the units derive from
-        the data (e.g. a fixed sigma) follow ``stats``; chains are drawn
-        anew when ``n_chains`` has changed since.
+        the data (e.g. a fixed sigma) follow ``stats``.
         """
         params = {k: bk.copy(v) for k, v in self._fitted_params().items()}
         self._units.follow_stats(bk, params, stats)
-        state = {"velocity": {k: bk.copy(v) for k, v in self._velocity.items()}}
-        n_chains = self.n_chains if self.n_chains is not None else self.batch_size
-        if self.h_samples_.shape[0] != n_chains:
-            state["chains"] = self._initial_chains(bk, params, X, rows)
-        else:
-            state["chains"] = bk.copy(self.h_samples_)
+        state = trainer.resume_state(
+            bk, params, self._velocity, self.h_samples_, X, rows, self._n_chains()
+        )
         return params, state
-
-    def _initial_params(self, stats, dtype, rng):
-        """Hinton's initialisation: small random weights, log-odds visible biases."""
-        n_features = stats["mean"].shape[0]
-        params = {
-            "W": rng.normal(0.0, 0.01, size=(self.n_components, n_features)),
-            "b": np.zeros(self.n_components),
-        }
-        params.update(self._units.initial_params(stats, self.n_components, rng))
-        return {key: np.asarray(value, dtype=dtype) for key, value in params.items()}
-
-    def _initial_chains(self, bk, params, X, rows=None):
-        """Persistent chains start from hidden samples driven by random data rows.
-
-        ``rows`` (sorted indices) restricts the choice to those rows of X.
-        """
-        n_chains = self.n_chains if self.n_chains is not None else self.batch_size
-        n_rows = X.shape[0] if rows is None else len(rows)
-        picks = bk.permutation(n_rows)[:n_chains]
-        picks = np.resize(picks, n_chains)  # repeat rows when the data is smaller
-        if rows is not None:
-            picks = rows[picks]
-        v = bk.asarray(dense_rows(X, np.sort(picks)))
-        return self._units.hidden.sample(bk, self._units.mean_hidden(bk, params, v))
 
     def _set_stats(self, stats):
         """Publish the feature statistics of the rows seen (partial_fit merges them)."""

@@ -156,6 +156,11 @@ class GaussianVisible(VisibleUnits):
             "log_var_data": log_var.copy(),
         }
 
+    def scale_initial_weights(self, params):
+        # weights in units of each feature's spread (N(0, 0.01) for
+        # standardised data), so training on c * X is training on X scaled
+        params["W"] *= np.exp(0.5 * params["log_var"]).astype(params["W"].dtype)
+
     def follow_stats(self, bk, params, X_stats):
         # a fixed sigma is the std of every row seen; a learned one keeps its
         # value, bounded around the new reference
@@ -431,13 +436,6 @@ class GaussianBernoulliRBM(BaseRBM):
     @property
     def _units(self):
         return GaussianVisible(learn_sigma=self.learn_sigma)
-
-    def _initial_params(self, stats, dtype, rng):
-        # weights in units of each feature's spread (N(0, 0.01) for
-        # standardised data), so training on c * X is training on X scaled
-        params = super()._initial_params(stats, dtype, rng)
-        params["W"] *= np.exp(0.5 * params["log_var"]).astype(dtype)
-        return params
 
     def _fitted_params(self):
         params = super()._fitted_params()

@@ -68,6 +68,24 @@ PARTIAL_FIT_MONITOR_ROWS = 100
 FAR_OUTSIDE_SIGMAS = 10.0
 
 
+def initial_params(units, stats, n_hidden, dtype, rng):
+    """Hinton's initialisation: weights N(0, 0.01), hidden biases 0, the units' own rest.
+
+    NumPy arrays of ``dtype``; ``stats`` are the training data's column
+    statistics, from which the unit type sets its visible parameters (and
+    may rescale the weights, :meth:`~skebm._units.VisibleUnits.scale_initial_weights`).
+    """
+    n_features = stats["mean"].shape[0]
+    params = {
+        "W": rng.normal(0.0, 0.01, size=(n_hidden, n_features)),
+        "b": np.zeros(n_hidden),
+    }
+    params.update(units.initial_params(stats, n_hidden, rng))
+    params = {key: np.asarray(value, dtype=dtype) for key, value in params.items()}
+    units.scale_initial_weights(params)
+    return params
+
+
 class StepBuffers:
     """The work arrays of one training update, allocated once per fit.
 
@@ -141,6 +159,42 @@ class Trainer:
         self.name = name
         self.label = label or name
         self.verbose = verbose
+
+    # --- the training state -------------------------------------------------------
+    def new_state(self, bk, params, X, rows, n_chains):
+        """The state of a new model: no velocity, chains started from the data."""
+        return {
+            "velocity": {
+                key: bk.zeros(params[key].shape) for key in self.units.learned_keys(params)
+            },
+            "chains": self.initial_chains(bk, params, X, rows, n_chains),
+        }
+
+    def resume_state(self, bk, params, velocity, chains, X, rows, n_chains):
+        """The state of a model that continues: copies of its velocity and chains.
+
+        Chains are drawn anew when their number is no longer ``n_chains``.
+        """
+        state = {"velocity": {key: bk.copy(value) for key, value in velocity.items()}}
+        if chains.shape[0] != n_chains:
+            state["chains"] = self.initial_chains(bk, params, X, rows, n_chains)
+        else:
+            state["chains"] = bk.copy(chains)
+        return state
+
+    def initial_chains(self, bk, params, X, rows, n_chains):
+        """Persistent chains start from hidden samples driven by random data rows.
+
+        ``rows`` (sorted indices, or None for all) restricts the choice to
+        those rows of X; rows repeat when there are fewer than ``n_chains``.
+        """
+        n_rows = X.shape[0] if rows is None else len(rows)
+        picks = bk.permutation(n_rows)[:n_chains]
+        picks = np.resize(picks, n_chains)
+        if rows is not None:
+            picks = rows[picks]
+        v = bk.asarray(dense_rows(X, np.sort(picks)))
+        return self.units.hidden.sample(bk, self.units.mean_hidden(bk, params, v))
 
     # --- one update ------------------------------------------------------------
     def step_buffers(self, bk, state, n_rows, n_visible):

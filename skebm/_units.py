@@ -167,6 +167,9 @@ class VisibleUnits:
         """Visible-side NumPy parameters (``"a"`` and extras) for training data stats."""
         raise NotImplementedError
 
+    def scale_initial_weights(self, params):
+        """Rescale the initial weights ``params["W"]`` (NumPy) in place, if the units want to."""
+
     def base_params(self, params, X_stats):
         """Visible-side parameters of the AIS base model (weights and hidden bias zero)."""
         raise NotImplementedError

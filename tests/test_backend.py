@@ -330,7 +330,6 @@ def test_memory_mapped_data_streams_on_torch(tmp_path):
     X[:] = np.random.default_rng(0).random((50, 4)) < 0.5
     X.flush()
     X = np.load(tmp_path / "x.npy", mmap_mode="r")
-    rbm = BernoulliRBM(device="cpu")
     bk = make_backend("cpu", np.float32)
     assert resident(bk, np.asarray(X)) is not None
     assert not isinstance(resident(bk, np.asarray(X)), torch.Tensor)  # streamed

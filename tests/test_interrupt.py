@@ -33,23 +33,32 @@ PARAMS = dict(
 )
 
 
+def interrupt_stage(model, trainer, stage, counter, at):
+    """Make the ``at``-th call of ``trainer.<stage>`` raise KeyboardInterrupt.
+
+    Calls are counted on the model (attribute ``counter``), across fits.
+    """
+    run = getattr(trainer, stage)
+
+    def interrupted(*args, **kwargs):
+        setattr(model, counter, getattr(model, counter, 0) + 1)
+        if getattr(model, counter) == at:
+            raise KeyboardInterrupt
+        return run(*args, **kwargs)
+
+    setattr(trainer, stage, interrupted)
+    return trainer
+
+
 class InterruptedRBM(BernoulliRBM):
     """A BernoulliRBM whose N-th training update is interrupted by the user."""
 
     interrupt_at_update = None
 
     def _trainer(self):
-        trainer = super()._trainer()
-        train_step = trainer.train_step
-
-        def interrupted_step(*args, **kwargs):
-            self._updates = getattr(self, "_updates", 0) + 1
-            if self._updates == self.interrupt_at_update:
-                raise KeyboardInterrupt
-            return train_step(*args, **kwargs)
-
-        trainer.train_step = interrupted_step
-        return trainer
+        return interrupt_stage(
+            self, super()._trainer(), "train_step", "_updates", self.interrupt_at_update
+        )
 
 
 class InterruptedMonitorRBM(BernoulliRBM):
@@ -58,17 +67,9 @@ class InterruptedMonitorRBM(BernoulliRBM):
     interrupt_at_epoch = None
 
     def _trainer(self):
-        trainer = super()._trainer()
-        monitor = trainer.monitor
-
-        def interrupted_monitor(*args, **kwargs):
-            self._monitored = getattr(self, "_monitored", 0) + 1
-            if self._monitored == self.interrupt_at_epoch:
-                raise KeyboardInterrupt
-            return monitor(*args, **kwargs)
-
-        trainer.monitor = interrupted_monitor
-        return trainer
+        return interrupt_stage(
+            self, super()._trainer(), "monitor", "_monitored", self.interrupt_at_epoch
+        )
 
 
 @pytest.fixture(scope="module")
@@ -189,17 +190,19 @@ def test_interrupted_model_is_usable_and_resumable(X):
     np.testing.assert_array_equal(model._velocity["W"], resumed._velocity["W"])
 
 
-def test_interrupt_before_training_leaves_previous_model(X):
+def test_interrupt_before_training_leaves_previous_model(X, monkeypatch):
+    from skebm._trainer import Trainer
+
     model = InterruptedRBM(n_iter=2, **PARAMS).fit(X)
     before = fitted_state(model)
 
     def interrupted_chains(*args, **kwargs):
         raise KeyboardInterrupt
 
-    model._initial_chains = interrupted_chains  # set-up, before any epoch
+    monkeypatch.setattr(Trainer, "new_state", interrupted_chains)  # set-up, before any epoch
     with pytest.raises(KeyboardInterrupt):
         model.fit(X[::-1])
-    del model._initial_chains
+    monkeypatch.undo()
     assert_same_state(fitted_state(model), before)
 
 

@@ -23,7 +23,6 @@ from skebm import (
     DivergenceError,
     GaussianBernoulliRBM,
 )
-from skebm._base import BaseRBM
 from skebm._trainer import Trainer
 
 N_ROWS, N_FEATURES = 60, 8
