@@ -47,7 +47,7 @@ from ._data import (
 from ._early_stopping import EarlyStopping
 from ._exceptions import caller_stacklevel
 from ._layer import Layer
-from ._optim import SGD
+from ._optim import SCHEDULES, SGD, Centering
 from ._partition import (
     DEFAULT_N_BETAS,
     DEFAULT_N_CHAINS,
@@ -58,7 +58,7 @@ from ._partition import (
     enumeration_layer,
     exact_log_partition,
 )
-from ._samplers import SAMPLERS
+from ._samplers import SAMPLERS, make_sampler
 from ._trainer import Trainer, initial_params
 from ._transaction import Transaction
 
@@ -87,6 +87,14 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "n_chains": [Interval(Integral, 1, None, closed="left"), None],
+        "centered": ["boolean"],
+        "learning_rate_schedule": [StrOptions(set(SCHEDULES))],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "min_learning_rate": [Interval(Real, 0, None, closed="left")],
+        "n_temperatures": [Interval(Integral, 2, None, closed="left")],
+        "swap_target": [Interval(Real, 0, 1, closed="neither"), None],
+        "fast_learning_rate": [Interval(Real, 0, None, closed="left"), None],
+        "fast_decay": [Interval(Real, 0, 1, closed="both")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "early_stopping": ["boolean"],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -117,6 +125,14 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         momentum=0.0,
         weight_decay=0.0,
         n_chains=None,
+        centered=False,
+        learning_rate_schedule="constant",
+        power_t=0.5,
+        min_learning_rate=0.0,
+        n_temperatures=10,
+        swap_target=0.3,
+        fast_learning_rate=None,
+        fast_decay=0.95,
         validation_fraction=None,
         early_stopping=False,
         n_iter_no_change=10,
@@ -139,6 +155,14 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.momentum = momentum
         self.weight_decay = weight_decay
         self.n_chains = n_chains
+        self.centered = centered
+        self.learning_rate_schedule = learning_rate_schedule
+        self.power_t = power_t
+        self.min_learning_rate = min_learning_rate
+        self.n_temperatures = n_temperatures
+        self.swap_target = swap_target
+        self.fast_learning_rate = fast_learning_rate
+        self.fast_decay = fast_decay
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
         self.n_iter_no_change = n_iter_no_change
@@ -276,9 +300,10 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _trainer(self):
         """The training core of this estimator's settings."""
+        schedule = SCHEDULES[self.learning_rate_schedule]
         return Trainer(
             self._units,
-            SAMPLERS[self.method],
+            make_sampler(self.method, self),
             SGD(self.learning_rate, self.momentum, self.weight_decay),
             n_gibbs_steps=self.n_gibbs_steps,
             batch_size=self.batch_size,
@@ -287,6 +312,10 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             name=type(self).__name__,
             label=self._progress_label(),
             verbose=self.verbose,
+            centering=Centering() if self.centered else None,
+            schedule=lambda epoch: schedule(
+                self.learning_rate, epoch, self.n_iter, self.power_t, self.min_learning_rate
+            ),
         )
 
     # ------------------------------------------------------------------------
@@ -470,7 +499,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         initial = initial_params(self._units, stats, self.n_components, dtype, rng)
         params = self._device_params(bk, initial)
-        state = trainer.new_state(bk, params, X, rows, self._n_chains())
+        state = trainer.new_state(bk, params, X, rows, self._n_chains(), stats)
         self.history_ = []
         self.n_iter_ = 0
         return params, state
@@ -484,9 +513,12 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         params = {k: bk.copy(v) for k, v in self._fitted_params().items()}
         self._units.follow_stats(bk, params, stats)
-        state = trainer.resume_state(
-            bk, params, self._velocity, self.h_samples_, X, rows, self._n_chains()
-        )
+        saved = {
+            "velocity": self._velocity,
+            "chains": self.h_samples_,
+            **getattr(self, "_train_state", {}),
+        }
+        state = trainer.resume_state(bk, params, saved, X, rows, self._n_chains(), stats)
         return params, state
 
     def _set_stats(self, stats):
@@ -514,6 +546,12 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self._set_fitted_params({k: bk.to_numpy(v).copy() for k, v in params.items()})
         self.h_samples_ = bk.to_numpy(state["chains"]).copy()
         self._velocity = {k: bk.to_numpy(v).copy() for k, v in state["velocity"].items()}
+        # what a sampler or centering keeps besides the chains, to continue from
+        self._train_state = {
+            part: {k: bk.to_numpy(v).copy() for k, v in state[part].items()}
+            for part in ("sampler", "offsets")
+            if part in state
+        }
         if epoch is not None:
             self.n_iter_ = epoch
 

@@ -42,11 +42,9 @@ class BernoulliVisible(VisibleUnits):
     def sample_visible(self, bk, params, h):
         return BINARY.sample(bk, self.mean_visible(bk, params, h))
 
-    def sample_visible_into(self, bk, params, h, out):
-        # the activation, its sigmoid and the draw all reuse ``out``
-        x = self.visible_activation(bk, params, h, out=out)
-        BINARY.mean(bk, x, out=x)
-        return BINARY.sample(bk, x, out=x)
+    def sample_visible_given(self, bk, params, x, out=None):
+        mean = BINARY.mean(bk, x, out=out)
+        return BINARY.sample(bk, mean, out=out)
 
     def visible_energy(self, bk, params, v):
         return -bk.matmul(v, params["a"])
@@ -145,9 +143,16 @@ class BernoulliRBM(BaseRBM):
         Rows per mini-batch. A short last batch takes a step scaled by its size.
     n_iter : int, default=10
         Number of passes (epochs) over the training data.
-    method : {"pcd", "cd"}, default="pcd"
-        "pcd": persistent contrastive divergence (chains carried across
-        updates, ``h_samples_``); "cd": chains restart at each mini-batch.
+    method : {"pcd", "cd", "fpcd", "pt"}, default="pcd"
+        The negative phase. "pcd": persistent contrastive divergence (chains
+        carried across updates, ``h_samples_``); "cd": chains restart at
+        each mini-batch; "fpcd": persistent chains that move under the model
+        plus fast weights, which decay by ``fast_decay`` per update and never
+        reach the fitted parameters (Tieleman & Hinton 2009); "pt":
+        parallel tempering, ``n_temperatures`` replicas of the persistent
+        chains on a ladder of temperatures that swap states, so that the
+        chains cross between modes (``history_`` records the swap rates and
+        the ladder).
     n_gibbs_steps : int, default=1
         Gibbs steps per update (the k of CD-k / PCD-k).
     momentum : float, default=0.0
@@ -158,6 +163,36 @@ class BernoulliRBM(BaseRBM):
         L2 penalty on the weights, subtracted from their gradient.
     n_chains : int, default=None
         Number of persistent chains; None means ``batch_size``.
+    centered : bool, default=False
+        Train the centered RBM (Melchior, Fischer & Wiskott 2016): the
+        gradient is taken in the parameterisation whose energy measures each
+        unit from an offset, the running mean of the data's visible units
+        and of their hidden probabilities, which makes it better conditioned
+        (larger steps, momentum, and many more units learn stably).  The
+        fitted parameters are converted back, so every other method sees an
+        ordinary RBM.
+    learning_rate_schedule : {"constant", "linear", "invscaling"}, default="constant"
+        How the step size changes over the epochs of ``fit``: "constant"
+        keeps ``learning_rate``; "linear" decays it linearly from
+        ``learning_rate`` in the first epoch to ``min_learning_rate`` in the
+        last (Tieleman 2008); "invscaling" divides it by ``epoch ** power_t``.
+        ``partial_fit`` counts its calls as epochs.
+    power_t : float, default=0.5
+        The exponent of the "invscaling" schedule.
+    min_learning_rate : float, default=0.0
+        The floor of the "linear" and "invscaling" schedules.
+    n_temperatures : int, default=10
+        ``method="pt"``: replicas of the chains, at inverse temperatures from
+        1 (the model) down to 0 (independent units with the data's means).
+    swap_target : float or None, default=0.3
+        ``method="pt"``: the swap rate between neighbouring replicas that the
+        ladder of temperatures is tuned to as training runs; None keeps the
+        ladder evenly spaced.
+    fast_learning_rate : float, default=None
+        ``method="fpcd"``: step size of the fast weights; None uses
+        ``learning_rate``.
+    fast_decay : float, default=0.95
+        ``method="fpcd"``: fraction of the fast weights kept at every update.
     validation_fraction : float, default=None
         Share of the training rows held out to monitor training (in
         ``history_``: the free-energy gap, and the log-likelihoods where the

@@ -94,11 +94,16 @@ class GaussianVisible(VisibleUnits):
         return self.visible_activation(bk, params, h)
 
     def sample_visible(self, bk, params, h):
-        mean = self.visible_activation(bk, params, h)
-        noise = bk.normal(tuple(mean.shape))
+        return self.sample_visible_given(bk, params, self.visible_activation(bk, params, h))
+
+    def sample_visible_given(self, bk, params, x, out=None):
+        noise = bk.normal(tuple(x.shape))
         noise *= bk.exp(0.5 * params["log_var"])
-        mean += noise
-        return mean
+        if out is None:
+            return x + noise
+        out[...] = x
+        out += noise
+        return out
 
     def visible_energy(self, bk, params, v):
         half_precision = 0.5 * self._precision(bk, params)
@@ -214,9 +219,16 @@ class GaussianBernoulliRBM(BaseRBM):
         Rows per mini-batch. A short last batch takes a step scaled by its size.
     n_iter : int, default=10
         Number of passes (epochs) over the training data.
-    method : {"pcd", "cd"}, default="pcd"
-        "pcd": persistent contrastive divergence (chains carried across
-        updates, ``h_samples_``); "cd": chains restart at each mini-batch.
+    method : {"pcd", "cd", "fpcd", "pt"}, default="pcd"
+        The negative phase. "pcd": persistent contrastive divergence (chains
+        carried across updates, ``h_samples_``); "cd": chains restart at
+        each mini-batch; "fpcd": persistent chains that move under the model
+        plus fast weights, which decay by ``fast_decay`` per update and never
+        reach the fitted parameters (Tieleman & Hinton 2009); "pt":
+        parallel tempering, ``n_temperatures`` replicas of the persistent
+        chains on a ladder of temperatures that swap states, so that the
+        chains cross between modes (``history_`` records the swap rates and
+        the ladder).
     n_gibbs_steps : int, default=1
         Gibbs steps per update (the k of CD-k / PCD-k).
     momentum : float, default=0.0
@@ -225,6 +237,36 @@ class GaussianBernoulliRBM(BaseRBM):
         L2 penalty on the weights, subtracted from their gradient.
     n_chains : int, default=None
         Number of persistent chains; None means ``batch_size``.
+    centered : bool, default=False
+        Train the centered RBM (Melchior, Fischer & Wiskott 2016): the
+        gradient is taken in the parameterisation whose energy measures each
+        unit from an offset, the running mean of the data's visible units
+        and of their hidden probabilities, which makes it better conditioned
+        (larger steps, momentum, and many more units learn stably).  The
+        fitted parameters are converted back, so every other method sees an
+        ordinary RBM.
+    learning_rate_schedule : {"constant", "linear", "invscaling"}, default="constant"
+        How the step size changes over the epochs of ``fit``: "constant"
+        keeps ``learning_rate``; "linear" decays it linearly from
+        ``learning_rate`` in the first epoch to ``min_learning_rate`` in the
+        last (Tieleman 2008); "invscaling" divides it by ``epoch ** power_t``.
+        ``partial_fit`` counts its calls as epochs.
+    power_t : float, default=0.5
+        The exponent of the "invscaling" schedule.
+    min_learning_rate : float, default=0.0
+        The floor of the "linear" and "invscaling" schedules.
+    n_temperatures : int, default=10
+        ``method="pt"``: replicas of the chains, at inverse temperatures from
+        1 (the model) down to 0 (independent units with the data's means).
+    swap_target : float or None, default=0.3
+        ``method="pt"``: the swap rate between neighbouring replicas that the
+        ladder of temperatures is tuned to as training runs; None keeps the
+        ladder evenly spaced.
+    fast_learning_rate : float, default=None
+        ``method="fpcd"``: step size of the fast weights; None uses
+        ``learning_rate``.
+    fast_decay : float, default=0.95
+        ``method="fpcd"``: fraction of the fast weights kept at every update.
     validation_fraction : float, default=None
         Share of the training rows held out to monitor training (in
         ``history_``: the free-energy gap, and the log-likelihoods where the
@@ -394,6 +436,14 @@ class GaussianBernoulliRBM(BaseRBM):
         momentum=0.0,
         weight_decay=0.0,
         n_chains=None,
+        centered=False,
+        learning_rate_schedule="constant",
+        power_t=0.5,
+        min_learning_rate=0.0,
+        n_temperatures=10,
+        swap_target=0.3,
+        fast_learning_rate=None,
+        fast_decay=0.95,
         validation_fraction=None,
         early_stopping=False,
         n_iter_no_change=10,
@@ -418,6 +468,14 @@ class GaussianBernoulliRBM(BaseRBM):
             momentum=momentum,
             weight_decay=weight_decay,
             n_chains=n_chains,
+            centered=centered,
+            learning_rate_schedule=learning_rate_schedule,
+            power_t=power_t,
+            min_learning_rate=min_learning_rate,
+            n_temperatures=n_temperatures,
+            swap_target=swap_target,
+            fast_learning_rate=fast_learning_rate,
+            fast_decay=fast_decay,
             validation_fraction=validation_fraction,
             early_stopping=early_stopping,
             n_iter_no_change=n_iter_no_change,

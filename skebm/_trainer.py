@@ -53,6 +53,8 @@ RECORD_KEYS = {
     "log_likelihood": "mean log p of the monitored training rows (exact log Z, when cheap)",
     "validation_log_likelihood": "mean log p of the held-out rows (exact log Z, when cheap)",
     "restored": "True on the epoch that early stopping kept",
+    "swap_rates": "parallel tempering: the epoch's swap rate of each neighbouring pair",
+    "inverse_temperatures": "parallel tempering: the ladder at the end of the epoch",
 }
 
 #: with held-out rows, the per-epoch monitor also reports log-likelihoods when
@@ -133,6 +135,12 @@ class Trainer:
         The tag of progress lines; ``name`` when None.
     verbose : int, default=0
         1 prints a line per epoch; 2 also progress within each epoch.
+    centering : Centering or None, default=None
+        Take centered gradients (:class:`~skebm._optim.Centering`); the
+        offsets are ``state["offsets"]``.
+    schedule : callable or None, default=None
+        ``schedule(epoch)`` is the learning rate of an epoch (counted from 1
+        within the run); None keeps the optimiser's.
     """
 
     def __init__(
@@ -148,6 +156,8 @@ class Trainer:
         name="RBM",
         label=None,
         verbose=0,
+        centering=None,
+        schedule=None,
     ):
         self.units = units
         self.sampler = sampler
@@ -159,27 +169,51 @@ class Trainer:
         self.name = name
         self.label = label or name
         self.verbose = verbose
+        self.centering = centering
+        self.schedule = schedule
 
     # --- the training state -------------------------------------------------------
-    def new_state(self, bk, params, X, rows, n_chains):
-        """The state of a new model: no velocity, chains started from the data."""
-        return {
+    def new_state(self, bk, params, X, rows, n_chains, stats):
+        """The state of a new model: no velocity, chains started from the data.
+
+        ``stats`` are the training rows' column statistics; samplers that
+        keep more than the chains start their own state from them.
+        """
+        state = {
             "velocity": {
                 key: bk.zeros(params[key].shape) for key in self.units.learned_keys(params)
             },
             "chains": self.initial_chains(bk, params, X, rows, n_chains),
         }
+        if hasattr(self.sampler, "init_state"):
+            state["sampler"] = self.sampler.init_state(
+                bk, self.units, params, state["chains"], stats
+            )
+        if self.centering is not None:
+            state["offsets"] = self.centering.init_state(bk, params, stats)
+        return state
 
-    def resume_state(self, bk, params, velocity, chains, X, rows, n_chains):
-        """The state of a model that continues: copies of its velocity and chains.
+    def resume_state(self, bk, params, saved, X, rows, n_chains, stats):
+        """The state of a model that continues, from what it ``saved`` (NumPy arrays).
 
-        Chains are drawn anew when their number is no longer ``n_chains``.
+        ``saved`` holds ``"velocity"``, ``"chains"`` and the sampler's own
+        ``"sampler"`` state (None when it had none); all are copied.  Chains
+        are drawn anew when their number is no longer ``n_chains``.
         """
+        velocity, chains = saved["velocity"], saved["chains"]
         state = {"velocity": {key: bk.copy(value) for key, value in velocity.items()}}
         if chains.shape[0] != n_chains:
             state["chains"] = self.initial_chains(bk, params, X, rows, n_chains)
         else:
             state["chains"] = bk.copy(chains)
+        if hasattr(self.sampler, "resume_state"):
+            state["sampler"] = self.sampler.resume_state(
+                bk, self.units, params, saved.get("sampler"), state["chains"], stats
+            )
+        if self.centering is not None:
+            state["offsets"] = self.centering.resume_state(
+                bk, params, saved.get("offsets"), stats
+            )
         return state
 
     def initial_chains(self, bk, params, X, rows, n_chains):
@@ -230,7 +264,7 @@ class Trainer:
         """
         if self.batch_transform is not None:
             self.batch_transform(bk, buffers.data)
-        self.sampler.step(bk, self.units, params, state["chains"], buffers, self.n_gibbs_steps)
+        self.sampler.step(bk, self.units, params, state, buffers, self.n_gibbs_steps)
         self.apply_update(bk, params, state, buffers, step_scale)
 
     def apply_update(self, bk, params, state, buffers, step_scale):
@@ -239,17 +273,25 @@ class Trainer:
         phases = (buffers.data, buffers.data_hidden, buffers.chain_visible, buffers.chain_hidden)
         grads = units.visible_gradients(bk, params, *phases)
         velocity = state["velocity"]
+        visible_w = units.weight_gradient_visible(bk, params, buffers.visible)
+        if self.centering is not None:
+            centered = self.centering.center(
+                bk, units, params, state["offsets"], buffers, visible_w
+            )
         grads["b"] = self.optimizer.fused_weight_step(
-            bk,
-            params,
-            velocity,
-            buffers.hidden,
-            buffers.row_weights,
-            units.weight_gradient_visible(bk, params, buffers.visible),
-            step_scale,
+            bk, params, velocity, buffers.hidden, buffers.row_weights, visible_w, step_scale
         )
         self.optimizer.update_params(bk, params, velocity, grads, step_scale)
+        if self.centering is not None:
+            self.centering.finish(bk, params, state["offsets"], centered)
         units.clip_params(bk, params)
+        if hasattr(self.sampler, "after_update"):
+            self.sampler.after_update(bk, units, params, state, buffers, grads)
+
+    def set_learning_rate(self, epoch):
+        """The schedule's learning rate for ``epoch`` (from 1), given to the optimiser."""
+        if self.schedule is not None:
+            self.optimizer.learning_rate = self.schedule(epoch)
 
     # --- passes over the data ----------------------------------------------------
     def train_pass(self, bk, params, state, X, order):
@@ -330,6 +372,7 @@ class Trainer:
         with bk.threads():
             for epoch in range(first_epoch, last_epoch + 1):
                 start = time.perf_counter()
+                self.set_learning_rate(epoch - first_epoch + 1)
                 if is_dask_array(X_resident):
                     self.train_blocks(bk, params, state, X_resident, shuffle=True)
                 else:
@@ -341,6 +384,7 @@ class Trainer:
                 publish(params, state, epoch)
                 record = {"epoch": epoch, "time": time.perf_counter() - start}
                 record.update(self.monitor(bk, params, X_monitor, X_val))
+                record.update(self.sampler_record(state))
                 self._log(history, record, last_epoch)
                 stop = early_stopping is not None and early_stopping.update(
                     epoch, validation_score(record)
@@ -368,6 +412,7 @@ class Trainer:
         epoch)`` and a record of the chunk's first rows in ``history``.
         """
         start = time.perf_counter()
+        self.set_learning_rate(epoch)
         with bk.threads():
             if is_dask_array(X):
                 self.train_blocks(bk, params, state, X, shuffle=False)
@@ -381,6 +426,7 @@ class Trainer:
             "n_samples": int(X.shape[0]),
         }
         record.update(self.monitor(bk, params, head_rows(X, PARTIAL_FIT_MONITOR_ROWS), None))
+        record.update(self.sampler_record(state))
         self._log(history, record, None)
 
     def _log(self, history, record, last_epoch):
@@ -389,6 +435,12 @@ class Trainer:
             print(format_record(self.label, record, last_epoch))
 
     # --- monitoring ----------------------------------------------------------------
+    def sampler_record(self, state):
+        """What the sampler reports of the epoch (e.g. swap rates), or nothing."""
+        if hasattr(self.sampler, "record"):
+            return self.sampler.record(state)
+        return {}
+
     def monitor(self, bk, params, X_monitor, X_val):
         """Per-epoch figures: reconstruction error, mean free energy, the gap.
 

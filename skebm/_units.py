@@ -138,14 +138,22 @@ class VisibleUnits:
         """A draw from p(v | h)."""
         raise NotImplementedError
 
+    def sample_visible_given(self, bk, params, x, out=None):
+        """A draw from p(v | h) given the visible activation ``x = a + W^T h``.
+
+        Written into ``out`` (which may be ``x``) when given.  Samplers that
+        form the activation themselves (tempered models) draw through this.
+        """
+        raise NotImplementedError
+
     def sample_visible_into(self, bk, params, h, out):
         """A draw from p(v | h) written into the preallocated ``out``; returns it.
 
-        The training loop calls this once per Gibbs step.  The default copies
-        :meth:`sample_visible`; a unit type overrides it to draw in place.
+        The training loop calls this once per Gibbs step: the activation and
+        the draw both reuse ``out``.
         """
-        out[...] = self.sample_visible(bk, params, h)
-        return out
+        x = self.visible_activation(bk, params, h, out=out)
+        return self.sample_visible_given(bk, params, x, out=x)
 
     def visible_energy(self, bk, params, v):
         """The hidden-independent part of E(v, h), one value per row."""

@@ -21,7 +21,7 @@ class DataAsModelSamples:
     def n_negative(self, n_chains, n_data):
         return n_data
 
-    def step(self, bk, units, params, chains, buffers, n_steps):
+    def step(self, bk, units, params, state, buffers, n_steps):
         units.mean_hidden(bk, params, buffers.data, out=buffers.data_hidden)
         buffers.chain_visible[...] = buffers.data
         buffers.chain_hidden[...] = buffers.data_hidden

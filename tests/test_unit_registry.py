@@ -30,8 +30,14 @@ class SpinVisible(VisibleUnits):
         return 2.0 * bk.sigmoid(2.0 * self.visible_activation(bk, params, h)) - 1.0
 
     def sample_visible(self, bk, params, h):
-        up = bk.bernoulli(bk.sigmoid(2.0 * self.visible_activation(bk, params, h)))
-        return 2.0 * up - 1.0
+        return self.sample_visible_given(bk, params, self.visible_activation(bk, params, h))
+
+    def sample_visible_given(self, bk, params, x, out=None):
+        spins = 2.0 * bk.bernoulli(bk.sigmoid(2.0 * x)) - 1.0
+        if out is None:
+            return spins
+        out[...] = spins
+        return out
 
     def visible_energy(self, bk, params, v):
         return -bk.matmul(v, params["a"])

@@ -1,29 +1,65 @@
 """Samplers of the negative phase: how an update gets its model samples.
 
-A sampler is an object with this contract, written against the unit
-interface (:mod:`skebm._units`) and a backend (:mod:`skebm._backend`):
+A sampler is a class (or an instance) with this contract, written against
+the unit interface (:mod:`skebm._units`) and a backend (:mod:`skebm._backend`):
 
+``parameters``
+    Names of the estimator parameters the class takes as keyword arguments
+    (e.g. ``("n_temperatures", "swap_target")``); the estimator builds one
+    sampler per fit from its own values.  Empty for a parameterless sampler.
 ``persistent``
     True when its chains carry over from update to update (the estimator
     keeps them as ``h_samples_``); False when they restart from the data.
 ``n_negative(n_chains, n_data)``
     The rows of the negative phase of an update from ``n_data`` data rows.
-``step(bk, units, params, chains, buffers, n_steps)``
+``step(bk, units, params, state, buffers, n_steps)``
     Run the Gibbs steps of one update and fill the negative half of the
     stacked step buffers (``chain_visible``, ``chain_hidden``) and the data
     rows' ``data_hidden`` = P(h = 1 | data), which the fused weight update
-    reads; persistent samplers advance ``chains`` (hidden states) in place.
-    Rows are independent, so the work runs over ``bk.map_blocks``.
+    reads.  ``state["chains"]`` holds the persistent chains' hidden states
+    (advanced in place); ``state["sampler"]`` whatever the sampler keeps.
+
+Optional, for samplers that keep more than the chains:
+
+``init_state(bk, units, params, chains, stats)``
+    The sampler's own state (a dict of arrays) for a new run; ``stats``
+    are the training data's column statistics.
+``resume_state(bk, units, params, saved, chains, stats)``
+    The same from ``saved`` (NumPy arrays a previous fit published), or a
+    new state when ``saved`` does not fit.
+``after_update(bk, units, params, state, buffers, grads)``
+    Called after the optimiser's step, with the stacked rows still in
+    ``buffers`` (``hidden`` now weighted by ``row_weights``) and ``grads``
+    the visible and hidden-bias gradients.
+``record(state)``
+    Figures for the epoch's record in ``history_`` (e.g. swap rates).
 
 A new sampler is one module here and one line in :data:`SAMPLERS`; the
 estimators take its name as their ``method``.
 """
 
 from .cd import ContrastiveDivergence
+from .fpcd import FastPersistentContrastiveDivergence
 from .pcd import PersistentContrastiveDivergence
+from .pt import ParallelTempering
 
 #: the samplers an estimator's ``method`` names
 SAMPLERS = {
-    "cd": ContrastiveDivergence(),
-    "pcd": PersistentContrastiveDivergence(),
+    "cd": ContrastiveDivergence,
+    "pcd": PersistentContrastiveDivergence,
+    "fpcd": FastPersistentContrastiveDivergence,
+    "pt": ParallelTempering,
 }
+
+
+def make_sampler(method, settings):
+    """The sampler named ``method``, built with its parameters from ``settings``.
+
+    ``settings`` is any object with the sampler's parameters as attributes
+    (the estimator).  A registered instance is used as it is.
+    """
+    sampler = SAMPLERS[method]
+    if isinstance(sampler, type):
+        names = getattr(sampler, "parameters", ())
+        sampler = sampler(**{name: getattr(settings, name) for name in names})
+    return sampler

@@ -9,12 +9,13 @@ class ContrastiveDivergence:
     the negative phase.  See :mod:`skebm._samplers` for the contract.
     """
 
+    parameters = ()
     persistent = False
 
     def n_negative(self, n_chains, n_data):
         return n_data
 
-    def step(self, bk, units, params, chains, buffers, n_steps):
+    def step(self, bk, units, params, state, buffers, n_steps):
         data, data_h, h = buffers.data, buffers.data_hidden, buffers.hidden_sample
         chain_v, chain_h = buffers.chain_visible, buffers.chain_hidden
 

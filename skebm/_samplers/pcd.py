@@ -11,21 +11,28 @@ class PersistentContrastiveDivergence:
     contract.
     """
 
+    parameters = ()
     persistent = True
 
     def n_negative(self, n_chains, n_data):
         return n_chains
 
-    def step(self, bk, units, params, chains, buffers, n_steps):
+    def chain_params(self, params, state):
+        """The parameters the chains move under: the model's own."""
+        return params
+
+    def step(self, bk, units, params, state, buffers, n_steps):
+        chains = state["chains"]
         chain_v, chain_h = buffers.chain_visible, buffers.chain_hidden
         n_data = buffers.data.shape[0]
+        moving = self.chain_params(params, state)
 
         def advance_chains(wk, rows):
             for _ in range(n_steps - 1):
-                units.sample_visible_into(wk, params, chains[rows], out=chain_v[rows])
-                units.mean_hidden(wk, params, chain_v[rows], out=chain_h[rows])
+                units.sample_visible_into(wk, moving, chains[rows], out=chain_v[rows])
+                units.mean_hidden(wk, moving, chain_v[rows], out=chain_h[rows])
                 units.hidden.sample(wk, chain_h[rows], out=chains[rows])
-            units.sample_visible_into(wk, params, chains[rows], out=chain_v[rows])
+            units.sample_visible_into(wk, moving, chains[rows], out=chain_v[rows])
 
         def hidden_probabilities(wk, rows):
             # the chains' states do not depend on the batch, so one product

@@ -1,0 +1,205 @@
+"""Parallel tempering: chains at a ladder of temperatures that swap states."""
+
+import numpy as np
+
+#: step of the ladder's log-gaps per swap round, towards the target swap rate
+LADDER_STEP = 0.05
+#: weight of the newest swap round in the running swap rates
+RATE_SMOOTHING = 0.1
+
+
+class ParallelTempering:
+    """Parallel tempering (Desjardins et al. 2010; Cho, Raiko & Ilin 2010).
+
+    ``n_temperatures`` replicas of the ``n_chains`` persistent chains run at
+    inverse temperatures ``1 = beta_0 > beta_1 > ... >= 0``.  The model at
+    ``beta`` lies on the geometric path from the base model (independent
+    visible units with the training data's means, as AIS uses) to the model:
+    visible biases ``(1 - beta) a_base + beta a``, weights and hidden biases
+    times ``beta``, other visible parameters (sigma) the model's.  Hot
+    replicas move freely between the modes of the model; swaps hand their
+    states down to the model's chains (``beta = 1``), which are the
+    negative phase.
+
+    Every update runs ``n_steps`` Gibbs sweeps of all replicas at once (one
+    matrix product each way for all temperatures), then one round of swaps
+    between neighbours: the pairs (0, 1), (2, 3), ... on even updates, (1, 2),
+    (3, 4), ... on odd ones.  Chain ``c`` of replicas ``k`` and ``k + 1``
+    swaps with probability ``min(1, exp(-F_k(v') - F_{k+1}(v) + F_k(v) +
+    F_{k+1}(v')))``, the Metropolis rule that keeps every replica's
+    distribution invariant (``F_k`` the free energy at ``beta_k``, ``v`` and
+    ``v'`` the two states).
+
+    The ladder starts evenly spaced from 1 to 0.  With ``swap_target`` set it
+    is tuned as it runs: each pair's swap rate is a running average
+    (weight 0.1 for the newest round), and after every round each gap
+    ``beta_k - beta_{k+1}`` is multiplied by ``exp(0.05 (rate_k - swap_target))``,
+    so that pairs that swap too often move apart and pairs that rarely
+    swap move together, towards the same rate everywhere; ``beta_0`` stays
+    1, and when the gaps sum to more than 1 they are scaled down so that
+    the hottest replica is the base model itself.  ``swap_target=None``
+    keeps the ladder fixed.  See :mod:`skebm._samplers` for the contract.
+
+    Parameters
+    ----------
+    n_temperatures : int, default=10
+        Replicas, the model included.
+    swap_target : float or None, default=0.3
+        The swap rate the ladder is tuned to; None keeps it evenly spaced.
+    """
+
+    parameters = ("n_temperatures", "swap_target")
+    persistent = True
+
+    def __init__(self, n_temperatures=10, swap_target=0.3):
+        self.n_temperatures = n_temperatures
+        self.swap_target = swap_target
+
+    def n_negative(self, n_chains, n_data):
+        return n_chains
+
+    # --- state ------------------------------------------------------------------
+    def init_state(self, bk, units, params, chains, stats):
+        """Every replica starts from the model's chains; an evenly spaced ladder."""
+        return {
+            "hidden": bk.tile_rows(chains, self.n_temperatures),
+            "betas": np.linspace(1.0, 0.0, self.n_temperatures),
+            "swap_rates": np.full(self.n_temperatures - 1, np.nan),
+            "swaps": np.zeros((2, self.n_temperatures - 1)),
+            "base_a": bk.asarray(units.base_params(_host(bk, params), stats)["a"]),
+            "round": np.zeros(1),
+        }
+
+    def resume_state(self, bk, units, params, saved, chains, stats):
+        fresh = self.init_state(bk, units, params, chains, stats)
+        if saved is None or "betas" not in saved or len(saved["betas"]) != self.n_temperatures:
+            return fresh
+        if tuple(saved["hidden"].shape) != tuple(fresh["hidden"].shape):
+            return fresh
+        fresh.update(
+            hidden=bk.copy(saved["hidden"]),
+            betas=np.array(saved["betas"], dtype=np.float64),
+            swap_rates=np.array(saved["swap_rates"], dtype=np.float64),
+            round=np.array(saved["round"], dtype=np.float64),
+        )
+        return fresh
+
+    def record(self, state):
+        """The epoch's swap rate of each neighbouring pair, and the ladder."""
+        ours = state["sampler"]
+        accepted, tried = ours["swaps"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rates = np.where(tried > 0, accepted / np.maximum(tried, 1), np.nan)
+        ours["swaps"] = np.zeros_like(ours["swaps"])
+        return {
+            "swap_rates": [float(rate) for rate in rates],
+            "inverse_temperatures": [float(beta) for beta in ours["betas"]],
+        }
+
+    # --- one update -----------------------------------------------------------------
+    def step(self, bk, units, params, state, buffers, n_steps):
+        ours = state["sampler"]
+        chains = state["chains"]
+        n_chains = chains.shape[0]
+        visible, activation = self.sweep(bk, units, params, ours, n_steps)
+        self.swap(bk, units, params, ours, visible, activation)
+        units.mean_hidden(bk, params, buffers.data, out=buffers.data_hidden)
+        buffers.chain_visible[...] = visible[:n_chains]
+        units.hidden.mean(bk, activation[:n_chains], out=buffers.chain_hidden)
+        self.draw_hidden(bk, units, ours, activation)
+        chains[...] = ours["hidden"][:n_chains]
+
+    def sweep(self, bk, units, params, ours, n_steps):
+        """``n_steps`` Gibbs sweeps of every replica from its hidden state.
+
+        Returns the visible states and their hidden activations ``b + W v~``
+        (at ``beta = 1``), one row per chain and replica, replica by replica.
+        """
+        hidden = ours["hidden"]
+        n_rows = hidden.shape[0]
+        beta_rows = self._beta_rows(bk, ours["betas"], n_rows)
+        visible_bias = bk.repeat_rows(
+            self._tempered_bias(bk, params, ours), n_rows // self.n_temperatures
+        )
+        visible = self._scratch(bk, "visible", (n_rows, params["W"].shape[1]))
+        activation = self._scratch(bk, "activation", (n_rows, params["W"].shape[0]))
+        for step in range(n_steps):
+            if step:
+                self.draw_hidden(bk, units, ours, activation)
+            bk.matmul(hidden * beta_rows, params["W"], out=visible)
+            visible += visible_bias
+            units.sample_visible_given(bk, params, visible, out=visible)
+            units.hidden_activation(bk, params, visible, out=activation)
+        return visible, activation
+
+    def draw_hidden(self, bk, units, ours, activation):
+        """New hidden states of every replica from its (untempered) activations."""
+        beta_rows = self._beta_rows(bk, ours["betas"], activation.shape[0])
+        hidden = ours["hidden"]
+        units.hidden.mean(bk, activation * beta_rows, out=hidden)
+        units.hidden.sample(bk, hidden, out=hidden)
+
+    def swap(self, bk, units, params, ours, visible, activation):
+        """One round of swaps between neighbouring replicas (states exchanged in place)."""
+        betas = ours["betas"]
+        n_chains = visible.shape[0] // self.n_temperatures
+        first = int(ours["round"][0]) % 2
+        ours["round"][0] += 1
+        biases = self._tempered_bias(bk, params, ours)
+        for k in range(first, self.n_temperatures - 1, 2):
+            low, high = slice(k * n_chains, (k + 1) * n_chains), slice(
+                (k + 1) * n_chains, (k + 2) * n_chains
+            )
+
+            def log_p(rows, j):
+                tempered = dict(params, a=biases[j])
+                return units.hidden.log_partition(
+                    bk, float(betas[j]) * activation[rows]
+                ) - units.visible_energy(bk, tempered, visible[rows])
+
+            log_ratio = log_p(high, k) + log_p(low, k + 1) - log_p(low, k) - log_p(high, k + 1)
+            accept = bk.uniform((n_chains,)) < bk.exp(bk.clip(log_ratio, -700.0, 0.0))
+            keep = accept[:, None]
+            for array in (visible, activation):
+                low_rows, high_rows = bk.copy(array[low]), bk.copy(array[high])
+                array[low] = bk.where(keep, high_rows, low_rows)
+                array[high] = bk.where(keep, low_rows, high_rows)
+            rate = float(bk.to_numpy(accept).mean())
+            ours["swaps"][0, k] += rate * n_chains
+            ours["swaps"][1, k] += n_chains
+            previous = ours["swap_rates"][k]
+            ours["swap_rates"][k] = rate if np.isnan(previous) else (
+                (1 - RATE_SMOOTHING) * previous + RATE_SMOOTHING * rate
+            )
+        if self.swap_target is not None:
+            ours["betas"] = tuned_ladder(betas, ours["swap_rates"], self.swap_target)
+
+    # --- helpers ----------------------------------------------------------------------
+    def _tempered_bias(self, bk, params, ours):
+        """The visible bias of every replica, ``(1 - beta) a_base + beta a``, one row each."""
+        betas = bk.asarray(ours["betas"][:, None])
+        return (1.0 - betas) * ours["base_a"][None, :] + betas * params["a"][None, :]
+
+    def _beta_rows(self, bk, betas, n_rows):
+        return bk.asarray(np.repeat(betas, n_rows // self.n_temperatures)[:, None])
+
+    def _scratch(self, bk, name, shape):
+        cache = self.__dict__.setdefault("_buffers", {})
+        if cache.get(name) is None or tuple(cache[name].shape) != shape:
+            cache[name] = bk.empty(shape)
+        return cache[name]
+
+
+def tuned_ladder(betas, swap_rates, target):
+    """The ladder after one tuning step towards ``target`` swap rates (see ParallelTempering)."""
+    gaps = -np.diff(betas)
+    known = ~np.isnan(swap_rates)
+    gaps[known] *= np.exp(LADDER_STEP * (swap_rates[known] - target))
+    gaps = np.maximum(gaps, 1e-6)
+    if gaps.sum() > 1.0:
+        gaps /= gaps.sum()
+    return np.concatenate([[1.0], 1.0 - np.cumsum(gaps)])
+
+
+def _host(bk, params):
+    return {key: bk.to_numpy(value) for key, value in params.items()}
