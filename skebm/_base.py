@@ -59,6 +59,7 @@ from ._partition import (
     exact_log_partition,
 )
 from ._samplers import SAMPLERS, make_sampler
+from ._samplers.pt import ParallelTempering
 from ._trainer import Trainer, initial_params
 from ._transaction import Transaction
 
@@ -645,24 +646,47 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         out = [bk.to_numpy(layer.gibbs_step(bk.asarray(block))[0]) for block in row_blocks(X)]
         return np.concatenate(out, axis=0)
 
-    def sample(self, n_samples=1, *, n_steps=1000, random_state=None):
-        """Draw visible vectors from the model by block-Gibbs sampling.
+    def sample(
+        self, n_samples=1, *, n_steps=1000, random_state=None, method="gibbs",
+        n_temperatures=None,
+    ):  # fmt: skip
+        """Draw visible vectors from the model by Markov chain Monte Carlo.
 
-        Each of the ``n_samples`` chains starts from an independent draw of the
-        visible units given all hidden units off, p(v | h = 0), and runs
-        ``n_steps`` full Gibbs steps (the burn-in); the visible state after the
-        last step is returned.  Chains are independent, so the rows are
-        independent draws, each approximately from the model for large
-        ``n_steps``.
+        Chains are independent, so the rows are independent draws, each
+        approximately from the model for large ``n_steps``.
+
+        With ``method="gibbs"`` each chain starts from an independent draw of
+        the visible units given all hidden units off, p(v | h = 0), and runs
+        ``n_steps`` block-Gibbs steps.  Gibbs chains rarely cross between
+        well-separated modes, so their samples fall where they started.
+
+        With ``method="pt"`` each chain is ``n_temperatures`` replicas on a
+        ladder of temperatures from the model (``beta = 1``) to independent
+        units with the training data's means (``beta = 0``), all started from
+        draws of that base model, which reach every mode of the data.  Each
+        of the ``n_steps`` sweeps is a Gibbs step of every replica and a
+        round of swaps between neighbours (see ``method="pt"`` in the class
+        description); the ladder starts from the one training tuned (when
+        the model was trained with ``method="pt"`` and as many
+        temperatures), or evenly spaced, is tuned towards ``swap_target``
+        during the first half of the sweeps and kept fixed in the second.
+        The samples are the model's replicas after the last sweep.  A sweep
+        costs about ``n_temperatures`` Gibbs steps.
 
         Parameters
         ----------
         n_samples : int, default=1
             Number of vectors (chains).
         n_steps : int, default=1000
-            Gibbs steps run by every chain before its state is returned.
+            Gibbs steps (sweeps, for "pt") run by every chain before its state
+            is returned.
         random_state : int, RandomState instance or None, default=None
             Seed of the chains; None draws one from the fitted ``random_state_``.
+        method : {"gibbs", "pt"}, default="gibbs"
+            Plain block-Gibbs chains, or parallel tempering.
+        n_temperatures : int, default=None
+            Replicas per chain for "pt"; None uses the ``n_temperatures``
+            parameter.
 
         Returns
         -------
@@ -674,9 +698,25 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
         if not isinstance(n_steps, Integral) or n_steps < 0:
             raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}.")
+        if method not in ("gibbs", "pt"):
+            raise ValueError(f"method must be 'gibbs' or 'pt', got {method!r}.")
+        n_temperatures = self.n_temperatures if n_temperatures is None else n_temperatures
+        if method == "pt" and (not isinstance(n_temperatures, Integral) or n_temperatures < 2):
+            raise ValueError(
+                f"n_temperatures must be an integer >= 2, got {n_temperatures!r}."
+            )
         rng = self.random_state_ if random_state is None else check_random_state(random_state)
         bk = self._inference_backend(self.components_.dtype, seed=rng.randint(2**31 - 1))
-        return bk.to_numpy(self._layer(bk).gibbs_chains(n_samples, n_steps))
+        layer = self._layer(bk)
+        if method == "gibbs":
+            return bk.to_numpy(layer.gibbs_chains(n_samples, n_steps))
+        tempering = ParallelTempering(n_temperatures, self.swap_target)
+        trained = getattr(self, "_train_state", {}).get("sampler", {}).get("betas")
+        betas = trained if trained is not None and len(trained) == n_temperatures else None
+        v = tempering.sample(
+            bk, layer.units, layer.params, self._base_rate_stats(), n_samples, n_steps, betas
+        )
+        return bk.to_numpy(v)
 
     def free_energy(self, X):
         """The free energy F(v) = -log sum_h exp(-E(v, h)) of each row.

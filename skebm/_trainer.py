@@ -45,6 +45,7 @@ from ._partition import exact_log_partition, exact_log_partition_cost
 RECORD_KEYS = {
     "epoch": "the epoch (fit) or call (partial_fit) number, counted from 1",
     "time": "seconds the epoch or call took",
+    "learning_rate": "the step size of the epoch (see learning_rate_schedule)",
     "n_samples": "rows of the chunk (partial_fit only)",
     "reconstruction_error": "mean squared distance of the monitored rows to E[v | P(h | v)]",
     "free_energy": "mean free energy of the monitored training rows",
@@ -382,7 +383,11 @@ class Trainer:
                     self.train_pass(bk, params, state, X_resident, order)
                 self.check_divergence(bk, params, X_monitor)
                 publish(params, state, epoch)
-                record = {"epoch": epoch, "time": time.perf_counter() - start}
+                record = {
+                    "epoch": epoch,
+                    "time": time.perf_counter() - start,
+                    "learning_rate": self.optimizer.learning_rate,
+                }
                 record.update(self.monitor(bk, params, X_monitor, X_val))
                 record.update(self.sampler_record(state))
                 self._log(history, record, last_epoch)
@@ -423,6 +428,7 @@ class Trainer:
         record = {
             "epoch": epoch,
             "time": time.perf_counter() - start,
+            "learning_rate": self.optimizer.learning_rate,
             "n_samples": int(X.shape[0]),
         }
         record.update(self.monitor(bk, params, head_rows(X, PARTIAL_FIT_MONITOR_ROWS), None))

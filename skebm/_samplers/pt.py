@@ -150,14 +150,10 @@ class ParallelTempering:
             low, high = slice(k * n_chains, (k + 1) * n_chains), slice(
                 (k + 1) * n_chains, (k + 2) * n_chains
             )
-
-            def log_p(rows, j):
-                tempered = dict(params, a=biases[j])
-                return units.hidden.log_partition(
-                    bk, float(betas[j]) * activation[rows]
-                ) - units.visible_energy(bk, tempered, visible[rows])
-
-            log_ratio = log_p(high, k) + log_p(low, k + 1) - log_p(low, k) - log_p(high, k + 1)
+            log_ratio = swap_log_ratio(
+                bk, units, params, (biases[k], biases[k + 1]), (betas[k], betas[k + 1]),
+                (visible[low], visible[high]), (activation[low], activation[high]),
+            )
             accept = bk.uniform((n_chains,)) < bk.exp(bk.clip(log_ratio, -700.0, 0.0))
             keep = accept[:, None]
             for array in (visible, activation):
@@ -173,6 +169,47 @@ class ParallelTempering:
             )
         if self.swap_target is not None:
             ours["betas"] = tuned_ladder(betas, ours["swap_rates"], self.swap_target)
+
+    # --- sampling a fitted model ------------------------------------------------------
+    def sample(self, bk, units, params, stats, n_chains, n_steps, betas=None):
+        """Visible states of ``n_chains`` independent chains after ``n_steps`` sweeps.
+
+        Every replica of every chain starts from a draw of the base model
+        (independent visible units with the data's means, ``stats``), which
+        covers the modes of the data evenly instead of the few where
+        persistent chains happen to be.  Each sweep is one Gibbs step of all
+        replicas and one round of swaps.  The ladder starts from ``betas``
+        (evenly spaced when None); with ``swap_target`` it is tuned during
+        the first half of the sweeps and then kept fixed, so that the
+        second half samples a fixed chain.
+        """
+        n_rows = self.n_temperatures * n_chains
+        base_a = bk.asarray(units.base_params(_host(bk, params), stats)["a"])
+        ours = {
+            "betas": (
+                np.linspace(1.0, 0.0, self.n_temperatures)
+                if betas is None else np.array(betas, dtype=np.float64)
+            ),
+            "swap_rates": np.full(self.n_temperatures - 1, np.nan),
+            "swaps": np.zeros((2, self.n_temperatures - 1)),
+            "base_a": base_a,
+            "round": np.zeros(1),
+            "hidden": bk.empty((n_rows, params["W"].shape[0])),
+        }
+        start = units.sample_visible_given(bk, params, bk.zeros((n_rows, base_a.shape[0])) + base_a)
+        self.draw_hidden(bk, units, ours, units.hidden_activation(bk, params, start))
+        target = self.swap_target
+        visible = start
+        try:
+            for sweep in range(n_steps):
+                if sweep >= n_steps // 2:
+                    self.swap_target = None
+                visible, activation = self.sweep(bk, units, params, ours, 1)
+                self.swap(bk, units, params, ours, visible, activation)
+                self.draw_hidden(bk, units, ours, activation)
+        finally:
+            self.swap_target = target
+        return visible[:n_chains]
 
     # --- helpers ----------------------------------------------------------------------
     def _tempered_bias(self, bk, params, ours):
@@ -190,6 +227,25 @@ class ParallelTempering:
         return cache[name]
 
 
+def swap_log_ratio(bk, units, params, biases, betas, visible, activation):
+    """log of the Metropolis ratio of swapping the states of two replicas, per chain.
+
+    ``biases``, ``betas``: the visible bias and inverse temperature of the
+    colder and the hotter replica; ``visible``, ``activation``: their states
+    and hidden activations ``b + W v~``.  With ``log p_k`` the unnormalised
+    log-probability at replica k, ``log p_0(v_1) + log p_1(v_0) - log p_0(v_0)
+    - log p_1(v_1)``; normalising constants cancel.
+    """
+
+    def log_p(state, replica):
+        tempered = dict(params, a=biases[replica])
+        return units.hidden.log_partition(
+            bk, float(betas[replica]) * activation[state]
+        ) - units.visible_energy(bk, tempered, visible[state])
+
+    return log_p(1, 0) + log_p(0, 1) - log_p(0, 0) - log_p(1, 1)
+
+
 def tuned_ladder(betas, swap_rates, target):
     """The ladder after one tuning step towards ``target`` swap rates (see ParallelTempering)."""
     gaps = -np.diff(betas)
@@ -198,7 +254,7 @@ def tuned_ladder(betas, swap_rates, target):
     gaps = np.maximum(gaps, 1e-6)
     if gaps.sum() > 1.0:
         gaps /= gaps.sum()
-    return np.concatenate([[1.0], 1.0 - np.cumsum(gaps)])
+    return np.concatenate([[1.0], np.maximum(1.0 - np.cumsum(gaps), 0.0)])
 
 
 def _host(bk, params):
