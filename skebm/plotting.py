@@ -22,7 +22,7 @@ _HISTORY_LABELS = {
     "validation_log_likelihood": "mean log-likelihood (validation), nats",
 }
 #: numeric record keys that describe the run rather than the model
-_HISTORY_SKIP = ("epoch", "time", "n_samples")
+_HISTORY_SKIP = ("epoch", "time", "n_samples", "learning_rate")
 
 
 def _pyplot():
@@ -229,7 +229,8 @@ def plot_history(model, keys=None, *, axes=None):
         The model, or its ``history_`` list of per-epoch records.
     keys : list of str, default=None
         Record keys to plot; None plots every numeric key except ``epoch``,
-        ``time`` and ``n_samples`` (flags such as ``restored`` are not plotted).
+        ``time``, ``n_samples`` and ``learning_rate`` (flags such as ``restored``
+        and lists such as ``swap_rates`` are not plotted).
     axes : sequence of matplotlib Axes, default=None
         One Axes per key; None makes a new figure with a row of panels.
 
