@@ -127,7 +127,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         weight_decay=0.0,
         n_chains=None,
         centered=False,
-        learning_rate_schedule="constant",
+        learning_rate_schedule="linear",
         power_t=0.5,
         min_learning_rate=0.0,
         n_temperatures=10,
@@ -299,8 +299,12 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         out = [bk.to_numpy(func(layer, bk.asarray(block))) for block in row_blocks(X)]
         return np.concatenate(out, axis=0)
 
-    def _trainer(self):
-        """The training core of this estimator's settings."""
+    def _trainer(self, n_epochs=None):
+        """The training core of this estimator's settings.
+
+        ``n_epochs`` is the horizon of the learning-rate schedule (``fit``'s
+        epochs); None for ``partial_fit``, whose stream has none.
+        """
         schedule = SCHEDULES[self.learning_rate_schedule]
         return Trainer(
             self._units,
@@ -315,7 +319,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             verbose=self.verbose,
             centering=Centering() if self.centered else None,
             schedule=lambda epoch: schedule(
-                self.learning_rate, epoch, self.n_iter, self.power_t, self.min_learning_rate
+                self.learning_rate, epoch, n_epochs, self.power_t, self.min_learning_rate
             ),
         )
 
@@ -370,7 +374,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             dtype = self.components_.dtype if warm else X.dtype
             bk = make_backend(device, dtype, seed=seeds[1], n_threads=self._n_threads())
             stats = column_stats(X_train, train_rows)
-            trainer = self._trainer()
+            trainer = self._trainer(n_epochs=self.n_iter)
             if warm:
                 params, state = self._resume_state(trainer, bk, stats, X_train, train_rows)
             else:

@@ -28,8 +28,11 @@ except ImportError:  # pragma: no cover - torch is a test dependency
     pass
 
 N_ROWS, BATCH = 120, 10  # 12 updates per epoch
+# a constant rate: the tests compare an interrupted fit of n epochs with a
+# complete fit of fewer, whose linear schedule would decay on another horizon
 PARAMS = dict(
-    n_components=6, batch_size=BATCH, momentum=0.5, learning_rate=0.05, random_state=3
+    n_components=6, batch_size=BATCH, momentum=0.5, learning_rate=0.05, random_state=3,
+    learning_rate_schedule="constant",
 )
 
 
@@ -55,9 +58,9 @@ class InterruptedRBM(BernoulliRBM):
 
     interrupt_at_update = None
 
-    def _trainer(self):
+    def _trainer(self, **kwargs):
         return interrupt_stage(
-            self, super()._trainer(), "train_step", "_updates", self.interrupt_at_update
+            self, super()._trainer(**kwargs), "train_step", "_updates", self.interrupt_at_update
         )
 
 
@@ -66,9 +69,9 @@ class InterruptedMonitorRBM(BernoulliRBM):
 
     interrupt_at_epoch = None
 
-    def _trainer(self):
+    def _trainer(self, **kwargs):
         return interrupt_stage(
-            self, super()._trainer(), "monitor", "_monitored", self.interrupt_at_epoch
+            self, super()._trainer(**kwargs), "monitor", "_monitored", self.interrupt_at_epoch
         )
 
 

@@ -20,7 +20,11 @@ from tiny_models import noisy_prototypes
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
 
-PARAMS = dict(n_components=8, batch_size=10, learning_rate=0.05, random_state=0)
+# a constant rate, as when the learning bars below were measured
+PARAMS = dict(
+    n_components=8, batch_size=10, learning_rate=0.05, random_state=0,
+    learning_rate_schedule="constant",
+)
 
 
 def noisy_rows():

@@ -65,8 +65,8 @@ def test_partial_fit_returns_self_keeps_chains_and_honours_batch_size(X):
     class CountingRBM(BernoulliRBM):
         steps = 0
 
-        def _trainer(self):
-            trainer = super()._trainer()
+        def _trainer(self, **kwargs):
+            trainer = super()._trainer(**kwargs)
             train_step = trainer.train_step
 
             def counted_step(*args, **kwargs):
