@@ -39,6 +39,7 @@ LAYER_PARAMS = (
     "momentum",
     "weight_decay",
     "n_chains",
+    "centered",
 )
 #: the bound's expectation is summed exactly up to this many intermediate units
 MAX_EXACT_BOUND_UNITS = 12
@@ -62,6 +63,7 @@ _LAYER_CONSTRAINTS = {
     "momentum": _layer_constraint(Interval(Real, 0, 1, closed="left")),
     "weight_decay": _layer_constraint(Interval(Real, 0, None, closed="left")),
     "n_chains": _layer_constraint(Interval(Integral, 1, None, closed="left"), None),
+    "centered": _layer_constraint("boolean"),
 }
 
 
@@ -191,9 +193,11 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     conditional as a directed layer p(h_{k-1} | h_k) pointing down to the data.
 
     The training parameters ``learning_rate``, ``n_iter``, ``batch_size``,
-    ``method``, ``n_gibbs_steps``, ``momentum``, ``weight_decay`` and
-    ``n_chains`` take one value shared by all layers or a tuple with one value
-    per layer, so that a grid search can tune each layer.
+    ``method``, ``n_gibbs_steps``, ``momentum``, ``weight_decay``,
+    ``n_chains`` and ``centered`` take one value shared by all layers or a
+    tuple with one value per layer, so that a grid search can tune each
+    layer.  Every layer decays its step linearly over its epochs (the RBMs'
+    default ``learning_rate_schedule``).
 
     Parameters
     ----------
@@ -209,8 +213,9 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Epochs of each layer.
     batch_size : int or tuple of int, default=10
         Mini-batch rows of each layer.
-    method : {"pcd", "cd"} or tuple, default="pcd"
-        Persistent or plain contrastive divergence, per layer.
+    method : {"pcd", "cd", "fpcd", "pt"} or tuple, default="pcd"
+        The sampler of each layer's negative phase (see
+        :class:`BernoulliRBM`).
     n_gibbs_steps : int or tuple of int, default=1
         Gibbs steps per update, per layer.
     momentum : float or tuple of float, default=0.0
@@ -220,6 +225,8 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     n_chains : int, tuple or None, default=100
         Persistent chains of each layer ("pcd"); None means ``batch_size``.
         More chains than rows per batch give a less noisy negative phase.
+    centered : bool or tuple of bool, default=False
+        Train each layer with centered gradients (see :class:`BernoulliRBM`).
     layer_input : {"sample", "probability"}, default="sample"
         What each layer above the first learns from: "sample" draws binary
         states from the layer below's hidden probabilities afresh for every
@@ -298,6 +305,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         momentum=0.0,
         weight_decay=0.0,
         n_chains=100,
+        centered=False,
         layer_input="sample",
         device=None,
         random_state=None,
@@ -313,6 +321,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.momentum = momentum
         self.weight_decay = weight_decay
         self.n_chains = n_chains
+        self.centered = centered
         self.layer_input = layer_input
         self.device = device
         self.random_state = random_state

