@@ -2,7 +2,8 @@
 
 1. MNIST-5k (binarised at 0.5, 1000 stratified test rows, random_state=0): the exact
    test log-likelihood in nats per digit of a 20-hidden RBM trained with the same
-   settings by both libraries.  sklearn's model is scored by skebm's exact formula
+   settings by both libraries (skebm with its default linear decay of the
+   step; scikit-learn keeps it constant).  sklearn's model is scored by skebm's exact formula
    (its weights copied into a skebm model), since sklearn reports no likelihood.
 2. The digits gallery protocol (digits nudged 1 px in four directions, min-max
    scaled, 20% test, random_state=0): RBM features + LogisticRegression accuracy.

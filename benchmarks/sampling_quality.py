@@ -74,7 +74,7 @@ SAMPLERS = {
     "FPCD": dict(method="fpcd"),
     "PT, 10 temperatures": dict(method="pt"),
 }
-RECOMMENDED = dict(LIKELIHOOD_BASE, centered=True, n_iter=100)
+RECOMMENDED = dict(LIKELIHOOD_BASE, centered=True, n_iter=100, n_chains=100)
 
 
 def part_likelihood(seeds):
