@@ -54,6 +54,7 @@ class ParallelTempering:
     def __init__(self, n_temperatures=10, swap_target=0.3):
         self.n_temperatures = n_temperatures
         self.swap_target = swap_target
+        self._buffers = {}
 
     def n_negative(self, n_chains, n_data):
         return n_chains
@@ -139,8 +140,12 @@ class ParallelTempering:
         units.hidden.mean(bk, activation * beta_rows, out=hidden)
         units.hidden.sample(bk, hidden, out=hidden)
 
-    def swap(self, bk, units, params, ours, visible, activation):
-        """One round of swaps between neighbouring replicas (states exchanged in place)."""
+    def swap(self, bk, units, params, ours, visible, activation, tune=True):
+        """One round of swaps between neighbouring replicas (states exchanged in place).
+
+        With ``tune`` (and ``swap_target`` set) the ladder then takes one
+        tuning step.
+        """
         betas = ours["betas"]
         n_chains = visible.shape[0] // self.n_temperatures
         first = int(ours["round"][0]) % 2
@@ -167,7 +172,7 @@ class ParallelTempering:
             ours["swap_rates"][k] = rate if np.isnan(previous) else (
                 (1 - RATE_SMOOTHING) * previous + RATE_SMOOTHING * rate
             )
-        if self.swap_target is not None:
+        if tune and self.swap_target is not None:
             ours["betas"] = tuned_ladder(betas, ours["swap_rates"], self.swap_target)
 
     # --- sampling a fitted model ------------------------------------------------------
@@ -198,17 +203,11 @@ class ParallelTempering:
         }
         start = units.sample_visible_given(bk, params, bk.zeros((n_rows, base_a.shape[0])) + base_a)
         self.draw_hidden(bk, units, ours, units.hidden_activation(bk, params, start))
-        target = self.swap_target
         visible = start
-        try:
-            for sweep in range(n_steps):
-                if sweep >= n_steps // 2:
-                    self.swap_target = None
-                visible, activation = self.sweep(bk, units, params, ours, 1)
-                self.swap(bk, units, params, ours, visible, activation)
-                self.draw_hidden(bk, units, ours, activation)
-        finally:
-            self.swap_target = target
+        for sweep in range(n_steps):
+            visible, activation = self.sweep(bk, units, params, ours, 1)
+            self.swap(bk, units, params, ours, visible, activation, tune=sweep < n_steps // 2)
+            self.draw_hidden(bk, units, ours, activation)
         return visible[:n_chains]
 
     # --- helpers ----------------------------------------------------------------------
@@ -221,7 +220,8 @@ class ParallelTempering:
         return bk.asarray(np.repeat(betas, n_rows // self.n_temperatures)[:, None])
 
     def _scratch(self, bk, name, shape):
-        cache = self.__dict__.setdefault("_buffers", {})
+        """A work array kept between updates (made anew when its shape changes)."""
+        cache = self._buffers
         if cache.get(name) is None or tuple(cache[name].shape) != shape:
             cache[name] = bk.empty(shape)
         return cache[name]
