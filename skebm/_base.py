@@ -91,7 +91,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "centered": ["boolean"],
         "learning_rate_schedule": [StrOptions(set(SCHEDULES))],
         "power_t": [Interval(Real, 0, None, closed="left")],
-        "min_learning_rate": [Interval(Real, 0, None, closed="left")],
+        "min_learning_rate": [Interval(Real, 0, None, closed="left"), None],
         "n_temperatures": [Interval(Integral, 2, None, closed="left")],
         "swap_target": [Interval(Real, 0, 1, closed="neither"), None],
         "fast_learning_rate": [Interval(Real, 0, None, closed="left"), None],
@@ -129,7 +129,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         centered=False,
         learning_rate_schedule="linear",
         power_t=0.5,
-        min_learning_rate=0.0,
+        min_learning_rate=None,
         n_temperatures=10,
         swap_target=0.3,
         fast_learning_rate=None,
@@ -306,6 +306,9 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         epochs); None for ``partial_fit``, whose stream has none.
         """
         schedule = SCHEDULES[self.learning_rate_schedule]
+        floor = (
+            self.learning_rate / 10 if self.min_learning_rate is None else self.min_learning_rate
+        )
         return Trainer(
             self._units,
             make_sampler(self.method, self),
@@ -319,7 +322,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             verbose=self.verbose,
             centering=Centering() if self.centered else None,
             schedule=lambda epoch: schedule(
-                self.learning_rate, epoch, n_epochs, self.power_t, self.min_learning_rate
+                self.learning_rate, epoch, n_epochs, self.power_t, floor
             ),
         )
 

@@ -176,15 +176,16 @@ class BernoulliRBM(BaseRBM):
         decays it linearly from ``learning_rate`` in the first epoch to
         ``min_learning_rate`` in the last (Tieleman 2008), which averages
         out the noise of the last updates and gives much better models for
-        the same epochs (on MNIST, 20-40 nats of held-out log-likelihood at
-        scikit-learn's settings); "constant" keeps ``learning_rate``, as
+        the same epochs (on MNIST-5k, 25-30 nats of held-out log-likelihood
+        at scikit-learn's settings); "constant" keeps ``learning_rate``, as
         scikit-learn does; "invscaling" divides it by ``epoch ** power_t``.
         ``partial_fit`` counts its calls as epochs; a stream has no last
         epoch, so there "linear" keeps ``learning_rate``.
     power_t : float, default=0.5
         The exponent of the "invscaling" schedule.
-    min_learning_rate : float, default=0.0
-        The floor of the "linear" and "invscaling" schedules.
+    min_learning_rate : float, default=None
+        The floor of the "linear" and "invscaling" schedules; None is a
+        tenth of ``learning_rate``.
     n_temperatures : int, default=10
         ``method="pt"``: replicas of the chains, at inverse temperatures from
         1 (the model) down to 0 (independent units with the data's means).
