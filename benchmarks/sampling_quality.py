@@ -150,7 +150,7 @@ def energy_distance(a, b):
 
 
 ISING_MODEL = dict(n_components=64, learning_rate=0.05, batch_size=20, n_iter=60, n_chains=100,
-                   method="pt", centered=True)
+                   method="pt", centered=True, min_learning_rate=0.0)
 
 
 def part_ising(seeds):
