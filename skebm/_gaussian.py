@@ -143,6 +143,7 @@ class GaussianVisible(VisibleUnits):
             a = params["a"]
             diff_pos = v_pos - a
             diff_neg = v_neg - a
+
             # -dE/dz_i = (v_i - a_i)^2 / (2 s_i^2) - v_i (W^T h)_i / s_i^2, z = log s^2;
             # linear in h, so P(h = 1 | v) gives its expectation over h
             def neg_energy_slope(v, diff, h):

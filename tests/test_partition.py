@@ -26,7 +26,6 @@ from skebm._partition import (
 )
 
 
-
 def brute_force_log_z(rbm):
     """logsumexp of -E(v, h) over every joint state."""
     return logsumexp(joint_log_weights(rbm)[0])

@@ -52,7 +52,6 @@ def test_pcd_step_from_data_driven_chains_follows_the_exact_cd1_gradient(n_jobs,
 @pytest.mark.parametrize("momentum, weight_decay", [(0.0, 0.0), (0.5, 1e-2)])
 def test_update_is_the_same_arithmetic_in_every_block_split(momentum, weight_decay):
     # the parameter update itself draws nothing: any split gives the same numbers
-    rng = np.random.default_rng(0)
     n_data, n_chains, n_visible, n_hidden = 6, 4, 5, 7
     rbm = BernoulliRBM(n_components=n_hidden, momentum=momentum, weight_decay=weight_decay)
     results = []
