@@ -1,0 +1,42 @@
+"""Clamped Gibbs sampling: the missing visible units given the observed ones.
+
+With the observed units held at their values, block Gibbs sampling of the
+rest (``h ~ p(h | v)``, then the missing units from ``p(v_missing | h)``)
+is a Markov chain whose stationary distribution is the conditional
+``p(v_missing | v_observed)``: each half-step is an exact conditional draw,
+and the visible units are independent given ``h``, so redrawing only the
+missing ones is the Gibbs step of the conditional model.
+
+Missing entries are ``np.nan`` (scikit-learn's imputers' default marker):
+one array carries both the values and which of them are missing, and a
+value can never be mistaken for a marker.
+"""
+
+import numpy as np
+
+
+def clamped_chain(layer, rows, missing, start, n_steps, on_step=None):
+    """Run ``n_steps`` clamped Gibbs steps from ``start``; returns the last visible state.
+
+    ``rows``: the visible rows (backend array, missing entries any value);
+    ``missing``: a backend array, 1.0 where an entry is missing;
+    ``start``: the first values of the missing entries (backend array of
+    the rows' shape).  ``on_step(step, h_prob)`` is called after every step
+    with P(h = 1 | v) of the state the step started from.
+    """
+    bk = layer.bk
+    observed = 1.0 - missing
+    v = rows * observed + start * missing
+    for step in range(n_steps):
+        h_prob = layer.mean_hidden(v)
+        h = layer.hidden.sample(bk, h_prob)
+        v = rows * observed + layer.sample_visible(h) * missing
+        if on_step is not None:
+            on_step(step, h_prob, h)
+    return v
+
+
+def as_missing_mask(X):
+    """``(values with 0 in place of nan, mask of missing entries)`` as float arrays."""
+    missing = np.isnan(X)
+    return np.where(missing, 0.0, X), missing.astype(X.dtype)
