@@ -706,6 +706,21 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
         if not isinstance(n_steps, Integral) or n_steps < 0:
             raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}.")
+        n_temperatures = self._check_sampling_method(method, n_temperatures)
+        rng = self.random_state_ if random_state is None else check_random_state(random_state)
+        bk = self._inference_backend(self.components_.dtype, seed=rng.randint(2**31 - 1))
+        layer = self._layer(bk)
+        if method == "gibbs":
+            return bk.to_numpy(layer.gibbs_chains(n_samples, n_steps))
+        tempering = ParallelTempering(n_temperatures, self.swap_target)
+        v = tempering.sample(
+            bk, layer.units, layer.params, self._base_rate_stats(), n_samples, n_steps,
+            self._trained_ladder(n_temperatures),
+        )
+        return bk.to_numpy(v)
+
+    def _check_sampling_method(self, method, n_temperatures):
+        """The validated number of replicas of a sampling call (its ``n_temperatures``)."""
         if method not in ("gibbs", "pt"):
             raise ValueError(f"method must be 'gibbs' or 'pt', got {method!r}.")
         n_temperatures = self.n_temperatures if n_temperatures is None else n_temperatures
@@ -713,18 +728,12 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"n_temperatures must be an integer >= 2, got {n_temperatures!r}."
             )
-        rng = self.random_state_ if random_state is None else check_random_state(random_state)
-        bk = self._inference_backend(self.components_.dtype, seed=rng.randint(2**31 - 1))
-        layer = self._layer(bk)
-        if method == "gibbs":
-            return bk.to_numpy(layer.gibbs_chains(n_samples, n_steps))
-        tempering = ParallelTempering(n_temperatures, self.swap_target)
+        return n_temperatures
+
+    def _trained_ladder(self, n_temperatures):
+        """The ladder training with ``method="pt"`` tuned, if it has that many rungs."""
         trained = getattr(self, "_train_state", {}).get("sampler", {}).get("betas")
-        betas = trained if trained is not None and len(trained) == n_temperatures else None
-        v = tempering.sample(
-            bk, layer.units, layer.params, self._base_rate_stats(), n_samples, n_steps, betas
-        )
-        return bk.to_numpy(v)
+        return trained if trained is not None and len(trained) == n_temperatures else None
 
     def _validate_incomplete(self, X):
         """X for conditional sampling: validated with ``np.nan`` allowed (the missing entries)."""
@@ -743,7 +752,10 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             mean = np.zeros(shape[1])
         return bk.asarray(np.broadcast_to(mean, shape))
 
-    def conditional_sample(self, X, *, n_samples=1, n_steps=200, random_state=None):
+    def conditional_sample(
+        self, X, *, n_samples=1, n_steps=200, random_state=None, method="gibbs",
+        n_temperatures=None,
+    ):  # fmt: skip
         """Draws of the missing entries of each row, given its observed ones.
 
         Missing entries are ``np.nan``.  For every row and every one of
@@ -751,7 +763,12 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         training data's feature means (``feature_mean_``) and move by
         ``n_steps`` block-Gibbs steps with the observed entries clamped: the
         chain's stationary distribution is p(v_missing | v_observed), so
-        after the burn-in the state is a draw from it.
+        after the burn-in the state is a draw from it.  A conditional with
+        modes far apart (the other half of a digit that could be a 3 or an
+        8) traps Gibbs chains in the mode they reach first; ``method="pt"``
+        runs every chain as parallel-tempering replicas with the same
+        observed entries clamped in each (see :meth:`sample`; ``n_steps``
+        then counts sweeps), which cross between such modes.
 
         Parameters
         ----------
@@ -763,6 +780,11 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             Clamped Gibbs steps of every chain.
         random_state : int, RandomState instance or None, default=None
             Seed of the chains; None draws one from the fitted ``random_state_``.
+        method : {"gibbs", "pt"}, default="gibbs"
+            Clamped block-Gibbs chains, or clamped parallel tempering.
+        n_temperatures : int, default=None
+            Replicas per chain for "pt"; None uses the ``n_temperatures``
+            parameter.
 
         Returns
         -------
@@ -784,14 +806,22 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         X = self._validate_incomplete(X)
         self._check_chain_settings(n_samples, n_steps)
+        n_temperatures = self._check_sampling_method(method, n_temperatures)
         rng = self.random_state_ if random_state is None else check_random_state(random_state)
         bk = self._inference_backend(X.dtype, seed=rng.randint(2**31 - 1))
         values, missing = as_missing_mask(X)
         rows = bk.tile_rows(bk.asarray(values), n_samples)
         mask = bk.tile_rows(bk.asarray(missing), n_samples)
-        v = clamped_chain(
-            self._layer(bk), rows, mask, self._clamped_start(bk, tuple(rows.shape)), n_steps
-        )
+        layer = self._layer(bk)
+        if method == "pt":
+            tempering = ParallelTempering(n_temperatures, self.swap_target)
+            v = tempering.sample(
+                bk, layer.units, layer.params, self._base_rate_stats(), rows.shape[0], n_steps,
+                self._trained_ladder(n_temperatures), clamp=(rows, mask),
+            )  # fmt: skip
+        else:
+            start = self._clamped_start(bk, tuple(rows.shape))
+            v = clamped_chain(layer, rows, mask, start, n_steps)
         return bk.to_numpy(v).reshape(n_samples, *X.shape)
 
     def conditional_mean(self, X, *, n_steps=200, burn_in=50, random_state=None):

@@ -141,3 +141,28 @@ def test_conditional_methods_reject_bad_settings():
         rbm.conditional_mean(incomplete_row(), burn_in=-1)
     with pytest.raises(ValueError, match="features"):
         rbm.conditional_mean(np.full((1, 4), np.nan))
+
+
+def test_clamped_tempering_crosses_between_the_modes_of_a_conditional(suite_seed):
+    # 8 free units in two modes 8 flips apart (the first four on, or the last
+    # four), and an observed unit; the conditional puts 0.72 on the first mode,
+    # and Gibbs chains started at the data's means stay in the other one
+    states = np.array(list(itertools.product([0.0, 1.0], repeat=9)))
+    rbm = BernoulliRBM(n_components=1, n_iter=0, random_state=0).fit(states)
+    rbm.components_ = np.array([[8.0, 8, 8, 8, -8, -8, -8, -8, 0]])
+    rbm.intercept_visible_ = np.array([-3.0, -3, -3, -3, 3, 3, 3, 3, 0])
+    rbm.intercept_hidden_ = np.array([-6.7])
+    log_p = -rbm.free_energy(states)
+    conditional = np.exp(log_p - logsumexp(log_p))  # the dummy unit is independent
+    first_mode = (conditional * (states[:, :4].mean(axis=1) > 0.5)).sum()
+    row = np.full((1, 9), np.nan)
+    row[0, 8] = 1.0
+    n = 2000
+    se = np.sqrt(first_mode * (1 - first_mode) / n)
+    tempered = rbm.conditional_sample(row, n_samples=n, n_steps=100, method="pt",
+                                      random_state=suite_seed)[:, 0, :]
+    gibbs = rbm.conditional_sample(row, n_samples=n, n_steps=1000,
+                                   random_state=suite_seed)[:, 0, :]
+    assert np.all(tempered[:, 8] == 1.0)
+    assert abs((tempered[:, :4].mean(axis=1) > 0.5).mean() - first_mode) < 5 * se
+    assert abs((gibbs[:, :4].mean(axis=1) > 0.5).mean() - first_mode) > 20 * se

@@ -110,11 +110,13 @@ class ParallelTempering:
         self.draw_hidden(bk, units, ours, activation)
         chains[...] = ours["hidden"][:n_chains]
 
-    def sweep(self, bk, units, params, ours, n_steps):
+    def sweep(self, bk, units, params, ours, n_steps, clamp=None):
         """``n_steps`` Gibbs sweeps of every replica from its hidden state.
 
         Returns the visible states and their hidden activations ``b + W v~``
         (at ``beta = 1``), one row per chain and replica, replica by replica.
+        ``clamp`` (``(fixed, free)``, see :meth:`sample`) holds observed
+        visible units at their values in every replica.
         """
         hidden = ours["hidden"]
         n_rows = hidden.shape[0]
@@ -130,6 +132,9 @@ class ParallelTempering:
             bk.matmul(hidden * beta_rows, params["W"], out=visible)
             visible += visible_bias
             units.sample_visible_given(bk, params, visible, out=visible)
+            if clamp is not None:
+                visible *= clamp[1]
+                visible += clamp[0]
             units.hidden_activation(bk, params, visible, out=activation)
         return visible, activation
 
@@ -176,7 +181,7 @@ class ParallelTempering:
             ours["betas"] = tuned_ladder(betas, ours["swap_rates"], self.swap_target)
 
     # --- sampling a fitted model ------------------------------------------------------
-    def sample(self, bk, units, params, stats, n_chains, n_steps, betas=None):
+    def sample(self, bk, units, params, stats, n_chains, n_steps, betas=None, clamp=None):
         """Visible states of ``n_chains`` independent chains after ``n_steps`` sweeps.
 
         Every replica of every chain starts from a draw of the base model
@@ -187,6 +192,12 @@ class ParallelTempering:
         (evenly spaced when None); with ``swap_target`` it is tuned during
         the first half of the sweeps and then kept fixed, so that the
         second half samples a fixed chain.
+
+        With ``clamp = (rows, missing)`` (backend arrays of ``n_chains``
+        rows; ``missing`` 1.0 where an entry is free) the observed entries
+        of every replica stay at ``rows``' values: the chains sample the
+        conditional of the free entries, and since both states of a swap
+        share the observed values, the swap rule is that of the conditional.
         """
         n_rows = self.n_temperatures * n_chains
         base_a = bk.asarray(units.base_params(_host(bk, params), stats)["a"])
@@ -202,10 +213,15 @@ class ParallelTempering:
             "hidden": bk.empty((n_rows, params["W"].shape[0])),
         }
         start = units.sample_visible_given(bk, params, bk.zeros((n_rows, base_a.shape[0])) + base_a)
+        if clamp is not None:
+            rows, missing = clamp
+            free = bk.tile_rows(missing, self.n_temperatures)
+            clamp = (bk.tile_rows(rows, self.n_temperatures) * (1.0 - free), free)
+            start = start * clamp[1] + clamp[0]
         self.draw_hidden(bk, units, ours, units.hidden_activation(bk, params, start))
         visible = start
         for sweep in range(n_steps):
-            visible, activation = self.sweep(bk, units, params, ours, 1)
+            visible, activation = self.sweep(bk, units, params, ours, 1, clamp)
             self.swap(bk, units, params, ours, visible, activation, tune=sweep < n_steps // 2)
             self.draw_hidden(bk, units, ours, activation)
         return visible[:n_chains]
