@@ -197,8 +197,9 @@ class Trainer:
     def resume_state(self, bk, params, saved, X, rows, n_chains, stats):
         """The state of a model that continues, from what it ``saved`` (NumPy arrays).
 
-        ``saved`` holds ``"velocity"``, ``"chains"`` and the sampler's own
-        ``"sampler"`` state (None when it had none); all are copied.  Chains
+        ``saved`` holds ``"velocity"`` and ``"chains"``, and may hold the
+        sampler's own ``"sampler"`` state and centering's ``"offsets"``
+        (missing, or not fitting, ones start anew); all are copied.  Chains
         are drawn anew when their number is no longer ``n_chains``.
         """
         velocity, chains = saved["velocity"], saved["chains"]
