@@ -5,6 +5,7 @@ from ._dbn import DBN
 from ._dbn_classifier import DBNClassifier
 from ._exceptions import DivergenceError
 from ._gaussian import GaussianBernoulliRBM
+from ._impute import RBMImputer
 from ._partition import LogPartitionEstimate
 
 __all__ = [
@@ -14,5 +15,6 @@ __all__ = [
     "DivergenceError",
     "GaussianBernoulliRBM",
     "LogPartitionEstimate",
+    "RBMImputer",
 ]
 __version__ = "0.1.0"

@@ -22,6 +22,7 @@ from skebm import (
     DBNClassifier,
     DivergenceError,
     GaussianBernoulliRBM,
+    RBMImputer,
 )
 from skebm._trainer import Trainer
 
@@ -33,6 +34,7 @@ SMALL = {
     DBNClassifier: dict(
         hidden_layer_sizes=(4, 3), n_iter=2, fine_tune_n_iter=3, random_state=0
     ),
+    RBMImputer: dict(n_components=3, n_iter=2, n_steps=5, burn_in=2, random_state=0),
 }
 #: a setting whose training blows up, per estimator
 DIVERGING = {
@@ -40,6 +42,7 @@ DIVERGING = {
     GaussianBernoulliRBM: dict(learning_rate=1e6),
     DBN: dict(learning_rate=1e6),
     DBNClassifier: dict(learning_rate=1e6),  # its pretraining diverges
+    RBMImputer: dict(learning_rate=1e6),
 }
 #: an out-of-range value of a parameter, per estimator
 BAD_PARAMETER = {
@@ -47,6 +50,7 @@ BAD_PARAMETER = {
     GaussianBernoulliRBM: dict(batch_size=0),
     DBN: dict(n_iter=-1),
     DBNClassifier: dict(fine_tune_batch_size=0),
+    RBMImputer: dict(n_steps=0),
 }
 
 
@@ -119,6 +123,8 @@ def cases(not_rejected):
         for method in methods(cls)
         for rejection in REJECTIONS
         if not not_rejected(rejection, method)
+        # an imputer takes NaN as missing values
+        and not (rejection == "nan in data" and cls is RBMImputer)
     ]
 
 

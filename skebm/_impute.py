@@ -1,0 +1,255 @@
+"""RBMImputer: missing values filled in by an RBM's conditional distribution."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.impute import MissingIndicator
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._dbn import RBM_BY_VISIBLE_UNITS
+from ._transaction import Transaction
+
+
+class RBMImputer(TransformerMixin, BaseEstimator):
+    """Impute missing values with the conditional distribution of an RBM.
+
+    An RBM is fitted to the data; ``transform`` then fills every missing
+    entry of a row with its conditional mean given the row's observed
+    entries, E[v_missing | v_observed], estimated by clamped Gibbs sampling
+    (see :meth:`BernoulliRBM.conditional_mean`), or with a draw from that
+    conditional when ``sample_posterior=True``, in the idiom of
+    scikit-learn's imputers.
+
+    **Training on incomplete rows.**  The missing entries of the training
+    rows are first filled with their column means and the RBM is trained
+    for half of ``n_iter`` epochs; then they are redrawn from the model's
+    conditional given each row's observed entries (a Monte Carlo EM step),
+    and training continues for the other half on the completed rows.  The
+    model thus learns from the observed entries and its own guesses of the
+    rest, not from the column means.
+
+    Parameters
+    ----------
+    missing_values : float or None, default=np.nan
+        The placeholder of a missing value; ``np.nan`` (or None) for NaN.
+    visible_units : {"gaussian", "bernoulli"}, default="gaussian"
+        The RBM: Gaussian units for real-valued columns (standardise them
+        first), Bernoulli units for binary data or values in [0, 1].
+    n_components : int, default=64
+        Hidden units of the RBM.
+    n_iter : int, default=20
+        Training epochs.
+    learning_rate : float, default=None
+        Step size; None uses the RBM's default.
+    batch_size : int, default=10
+        Rows per update.
+    centered : bool, default=False
+        Train with centered gradients (see :class:`BernoulliRBM`).
+    sample_posterior : bool, default=False
+        Fill with a draw from the conditional instead of its mean.
+    n_steps : int, default=200
+        Clamped Gibbs steps averaged (or run, with ``sample_posterior``)
+        after the burn-in.
+    burn_in : int, default=50
+        Clamped Gibbs steps run first.
+    add_indicator : bool, default=False
+        Append a :class:`~sklearn.impute.MissingIndicator`'s columns.
+    device : str, default=None
+        Where the RBM computes (see :class:`BernoulliRBM`).
+    random_state : int, RandomState instance or None, default=None
+        Seed of training and of the chains of ``transform``.
+
+    Attributes
+    ----------
+    rbm_ : BernoulliRBM or GaussianBernoulliRBM
+        The fitted model.
+    indicator_ : MissingIndicator or None
+        The indicator of ``add_indicator``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when X has them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skebm import RBMImputer
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 3)) @ [[1.0, 0.9, 0.0], [0.0, 0.4, 1.0], [0.0, 0.0, 0.3]]
+    >>> X_missing = X.copy()
+    >>> X_missing[::4, 1] = np.nan
+    >>> filled = RBMImputer(n_components=8, random_state=0).fit_transform(X_missing)
+    >>> bool(np.isnan(filled).any())
+    False
+    """
+
+    _parameter_constraints: dict = {
+        "missing_values": [Real, None],
+        "visible_units": [StrOptions(RBM_BY_VISIBLE_UNITS.keys())],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "n_iter": [Interval(Integral, 0, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "centered": ["boolean"],
+        "sample_posterior": ["boolean"],
+        "n_steps": [Interval(Integral, 1, None, closed="left")],
+        "burn_in": [Interval(Integral, 0, None, closed="left")],
+        "add_indicator": ["boolean"],
+        "device": [str, None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        *,
+        missing_values=np.nan,
+        visible_units="gaussian",
+        n_components=64,
+        n_iter=20,
+        learning_rate=None,
+        batch_size=10,
+        centered=False,
+        sample_posterior=False,
+        n_steps=200,
+        burn_in=50,
+        add_indicator=False,
+        device=None,
+        random_state=None,
+    ):
+        self.missing_values = missing_values
+        self.visible_units = visible_units
+        self.n_components = n_components
+        self.n_iter = n_iter
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.centered = centered
+        self.sample_posterior = sample_posterior
+        self.n_steps = n_steps
+        self.burn_in = burn_in
+        self.add_indicator = add_indicator
+        self.device = device
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = bool(
+            self.missing_values is None or np.isnan(self.missing_values)
+        )
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def _as_nan(self, X):
+        """X with every missing entry as np.nan (a copy)."""
+        X = np.array(X, dtype=X.dtype, copy=True)
+        if self.missing_values is not None and not np.isnan(self.missing_values):
+            X[X == self.missing_values] = np.nan
+        return X
+
+    def _validate(self, X, reset):
+        nan_missing = self.missing_values is None or np.isnan(self.missing_values)
+        X = validate_data(
+            self, X, reset=reset, dtype=(np.float64, np.float32), accept_sparse="csr",
+            ensure_all_finite="allow-nan" if nan_missing else True,
+        )  # fmt: skip
+        # the chains read every entry of a row: a dense copy (stored zeros are values)
+        return X.toarray() if sp.issparse(X) else X
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the RBM to X, missing entries included (see the class description).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data with missing entries marked by ``missing_values``.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted imputer.
+        """
+        with Transaction(self):
+            X = self._as_nan(self._validate(X, reset=True))
+            missing = np.isnan(X)
+            means = np.nanmean(np.where(np.all(missing, axis=0), 0.0, X), axis=0)
+            filled = np.where(missing, means, X)
+            settings = dict(
+                n_components=self.n_components, batch_size=self.batch_size,
+                centered=self.centered, device=self.device, random_state=self.random_state,
+            )  # fmt: skip
+            if self.learning_rate is not None:
+                settings["learning_rate"] = self.learning_rate
+            model = RBM_BY_VISIBLE_UNITS[self.visible_units]
+            first = self.n_iter // 2
+            rbm = model(n_iter=first, **settings).fit(filled)
+            if missing.any() and self.n_iter > first:
+                drawn = rbm.conditional_sample(
+                    np.where(missing, np.nan, filled), n_steps=self.burn_in + 1
+                )[0]
+                rbm.set_params(n_iter=self.n_iter - first, warm_start=True).fit(drawn)
+            elif self.n_iter > first:
+                rbm.set_params(n_iter=self.n_iter - first, warm_start=True).fit(filled)
+            self.rbm_ = rbm
+            self.indicator_ = None
+            if self.add_indicator:
+                self.indicator_ = MissingIndicator(missing_values=np.nan, error_on_new=False)
+                self.indicator_.fit(X)
+        return self
+
+    def transform(self, X):
+        """Fill the missing entries of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data with missing entries marked by ``missing_values``.
+
+        Returns
+        -------
+        X_filled : ndarray of shape (n_samples, n_features_out)
+            X with every missing entry filled (conditional means, or draws
+            with ``sample_posterior``), then the indicator's columns with
+            ``add_indicator``.
+        """
+        check_is_fitted(self)
+        X = self._as_nan(self._validate(X, reset=False))
+        if self.sample_posterior:
+            filled = self.rbm_.conditional_sample(
+                X, n_steps=self.burn_in + self.n_steps, random_state=self.random_state
+            )[0]
+        else:
+            filled = self.rbm_.conditional_mean(
+                X, n_steps=self.n_steps, burn_in=self.burn_in, random_state=self.random_state
+            )
+        filled = filled.astype(X.dtype, copy=False)
+        if self.indicator_ is not None:
+            filled = np.hstack([filled, self.indicator_.transform(X).astype(X.dtype)])
+        return filled
+
+    def get_feature_names_out(self, input_features=None):
+        """The imputed features' names, then the indicator's.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input feature names; None uses ``feature_names_in_`` or
+            ``x0, x1, ...``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            Output feature names.
+        """
+        from sklearn.utils.validation import _check_feature_names_in
+
+        check_is_fitted(self)
+        names = _check_feature_names_in(self, input_features)
+        if self.indicator_ is not None:
+            names = np.concatenate([names, self.indicator_.get_feature_names_out(names)])
+        return names
