@@ -43,6 +43,8 @@ MISSING_VALUE_CASES = {"nan", "sparse_nan", "object_with_none"}
 
 def takes_nan(cls):
     return make(cls).__sklearn_tags__().input_tags.allow_nan
+
+
 X_METHODS = [
     "fit",
     "partial_fit",
