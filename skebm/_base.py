@@ -47,7 +47,7 @@ from ._data import (
 )
 from ._early_stopping import EarlyStopping
 from ._exceptions import caller_stacklevel
-from ._layer import Layer
+from ._layer import Layer, check_chain_settings
 from ._optim import SCHEDULES, SGD, Centering
 from ._partition import (
     DEFAULT_N_BETAS,
@@ -702,10 +702,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             The samples.
         """
         check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-        if not isinstance(n_steps, Integral) or n_steps < 0:
-            raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}.")
+        check_chain_settings(n_samples, n_steps)
         n_temperatures = self._check_sampling_method(method, n_temperatures)
         rng = self.random_state_ if random_state is None else check_random_state(random_state)
         bk = self._inference_backend(self.components_.dtype, seed=rng.randint(2**31 - 1))
@@ -805,7 +802,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         (3, 1, 4)
         """
         X = self._validate_incomplete(X)
-        self._check_chain_settings(n_samples, n_steps)
+        check_chain_settings(n_samples, n_steps)
         n_temperatures = self._check_sampling_method(method, n_temperatures)
         rng = self.random_state_ if random_state is None else check_random_state(random_state)
         bk = self._inference_backend(X.dtype, seed=rng.randint(2**31 - 1))
@@ -851,7 +848,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             conditional mean; observed entries as given.
         """
         X = self._validate_incomplete(X)
-        self._check_chain_settings(1, n_steps)
+        check_chain_settings(1, n_steps)
         if not isinstance(burn_in, Integral) or burn_in < 0:
             raise ValueError(f"burn_in must be a non-negative integer, got {burn_in!r}.")
         rng = self.random_state_ if random_state is None else check_random_state(random_state)
@@ -861,7 +858,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         rows, mask = bk.asarray(values), bk.asarray(missing)
         total = bk.zeros(tuple(rows.shape))
 
-        def accumulate(step, h_prob, h):
+        def accumulate(step, h):
             if step >= burn_in:
                 total[...] += layer.mean_visible(h)
 
@@ -871,13 +868,6 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         )  # fmt: skip
         filled = values + bk.to_numpy(total) / max(n_steps, 1) * missing
         return filled.astype(X.dtype, copy=False)
-
-    @staticmethod
-    def _check_chain_settings(n_samples, n_steps):
-        if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-        if not isinstance(n_steps, Integral) or n_steps < 0:
-            raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}.")
 
     def free_energy(self, X):
         """The free energy F(v) = -log sum_h exp(-E(v, h)) of each row.

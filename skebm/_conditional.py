@@ -21,18 +21,16 @@ def clamped_chain(layer, rows, missing, start, n_steps, on_step=None):
     ``rows``: the visible rows (backend array, missing entries any value);
     ``missing``: a backend array, 1.0 where an entry is missing;
     ``start``: the first values of the missing entries (backend array of
-    the rows' shape).  ``on_step(step, h_prob)`` is called after every step
-    with P(h = 1 | v) of the state the step started from.
+    the rows' shape).  ``on_step(step, h)`` is called after every step with
+    the hidden state drawn from the state the step started from.
     """
-    bk = layer.bk
     observed = 1.0 - missing
     v = rows * observed + start * missing
     for step in range(n_steps):
-        h_prob = layer.mean_hidden(v)
-        h = layer.hidden.sample(bk, h_prob)
+        h = layer.sample_hidden(v)
         v = rows * observed + layer.sample_visible(h) * missing
         if on_step is not None:
-            on_step(step, h_prob, h)
+            on_step(step, h)
     return v
 
 

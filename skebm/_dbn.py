@@ -26,6 +26,7 @@ from ._backend import inference_backend
 from ._bernoulli import BernoulliRBM
 from ._data import row_blocks
 from ._gaussian import GaussianBernoulliRBM
+from ._layer import check_chain_settings
 from ._samplers import SAMPLERS
 from ._transaction import Transaction
 
@@ -561,10 +562,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             The samples.
         """
         check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-        if not isinstance(n_steps, Integral) or n_steps < 0:
-            raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}.")
+        check_chain_settings(n_samples, n_steps)
         rng = self.random_state_ if random_state is None else check_random_state(random_state)
         bk = self._backend(rng.randint(2**31 - 1))
         top = self.rbms_[-1]._layer(bk)

@@ -188,12 +188,12 @@ class RBMImputer(TransformerMixin, BaseEstimator):
             model = RBM_BY_VISIBLE_UNITS[self.visible_units]
             first = self.n_iter // 2
             rbm = model(n_iter=first, **settings).fit(filled)
-            if missing.any() and self.n_iter > first:
-                drawn = rbm.conditional_sample(
-                    np.where(missing, np.nan, filled), n_steps=self.burn_in + 1
-                )[0]
-                rbm.set_params(n_iter=self.n_iter - first, warm_start=True).fit(drawn)
-            elif self.n_iter > first:
+            if self.n_iter > first:
+                if missing.any():
+                    # the Monte Carlo EM step: the holes redrawn from the model
+                    filled = rbm.conditional_sample(
+                        np.where(missing, np.nan, filled), n_steps=self.burn_in + 1
+                    )[0]
                 rbm.set_params(n_iter=self.n_iter - first, warm_start=True).fit(filled)
             self.rbm_ = rbm
             self.indicator_ = None

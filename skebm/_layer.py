@@ -7,6 +7,16 @@ are written against it, so that neither reaches into how an estimator stores
 its parameters or which unit types it has.
 """
 
+from numbers import Integral
+
+
+def check_chain_settings(n_samples, n_steps):
+    """Raise a ValueError naming a bad number of chains or of steps."""
+    if not isinstance(n_samples, Integral) or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+    if not isinstance(n_steps, Integral) or n_steps < 0:
+        raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}.")
+
 
 class Layer:
     """One RBM's unit math with its parameters on a backend.

@@ -384,13 +384,7 @@ class Trainer:
                     self.train_pass(bk, params, state, X_resident, order)
                 self.check_divergence(bk, params, X_monitor)
                 publish(params, state, epoch)
-                record = {
-                    "epoch": epoch,
-                    "time": time.perf_counter() - start,
-                    "learning_rate": self.optimizer.learning_rate,
-                }
-                record.update(self.monitor(bk, params, X_monitor, X_val))
-                record.update(self.sampler_record(state))
+                record = self._record(bk, params, state, epoch, start, X_monitor, X_val)
                 self._log(history, record, last_epoch)
                 stop = early_stopping is not None and early_stopping.update(
                     epoch, validation_score(record)
@@ -426,15 +420,23 @@ class Trainer:
                 self.train_pass(bk, params, state, X, np.arange(X.shape[0]))
         self.check_divergence(bk, params, X, seen)
         publish(params, state, epoch)
+        record = self._record(
+            bk, params, state, epoch, start, head_rows(X, PARTIAL_FIT_MONITOR_ROWS), None,
+            n_samples=int(X.shape[0]),
+        )  # fmt: skip
+        self._log(history, record, None)
+
+    def _record(self, bk, params, state, epoch, start, X_monitor, X_val, **extra):
+        """The record of an epoch or chunk that began at ``start`` (see RECORD_KEYS)."""
         record = {
             "epoch": epoch,
             "time": time.perf_counter() - start,
             "learning_rate": self.optimizer.learning_rate,
-            "n_samples": int(X.shape[0]),
+            **extra,
         }
-        record.update(self.monitor(bk, params, head_rows(X, PARTIAL_FIT_MONITOR_ROWS), None))
+        record.update(self.monitor(bk, params, X_monitor, X_val))
         record.update(self.sampler_record(state))
-        self._log(history, record, None)
+        return record
 
     def _log(self, history, record, last_epoch):
         history.append(record)

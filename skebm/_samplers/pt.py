@@ -62,11 +62,21 @@ class ParallelTempering:
     # --- state ------------------------------------------------------------------
     def init_state(self, bk, units, params, chains, stats):
         """Every replica starts from the model's chains; an evenly spaced ladder."""
+        return self._ladder_state(
+            bk.tile_rows(chains, self.n_temperatures), bk, units, params, stats
+        )
+
+    def _ladder_state(self, hidden, bk, units, params, stats, betas=None):
+        """Replicas' hidden states ``hidden`` on a ladder (evenly spaced when ``betas`` is None)."""
+        n_pairs = self.n_temperatures - 1
         return {
-            "hidden": bk.tile_rows(chains, self.n_temperatures),
-            "betas": np.linspace(1.0, 0.0, self.n_temperatures),
-            "swap_rates": np.full(self.n_temperatures - 1, np.nan),
-            "swaps": np.zeros((2, self.n_temperatures - 1)),
+            "hidden": hidden,
+            "betas": (
+                np.linspace(1.0, 0.0, self.n_temperatures)
+                if betas is None else np.array(betas, dtype=np.float64)
+            ),
+            "swap_rates": np.full(n_pairs, np.nan),
+            "swaps": np.zeros((2, n_pairs)),
             "base_a": bk.asarray(units.base_params(_host(bk, params), stats)["a"]),
             "round": np.zeros(1),
         }
@@ -128,7 +138,7 @@ class ParallelTempering:
         activation = self._scratch(bk, "activation", (n_rows, params["W"].shape[0]))
         for step in range(n_steps):
             if step:
-                self.draw_hidden(bk, units, ours, activation)
+                self.draw_hidden(bk, units, ours, activation, beta_rows)
             bk.matmul(hidden * beta_rows, params["W"], out=visible)
             visible += visible_bias
             units.sample_visible_given(bk, params, visible, out=visible)
@@ -138,9 +148,14 @@ class ParallelTempering:
             units.hidden_activation(bk, params, visible, out=activation)
         return visible, activation
 
-    def draw_hidden(self, bk, units, ours, activation):
-        """New hidden states of every replica from its (untempered) activations."""
-        beta_rows = self._beta_rows(bk, ours["betas"], activation.shape[0])
+    def draw_hidden(self, bk, units, ours, activation, beta_rows=None):
+        """New hidden states of every replica from its (untempered) activations.
+
+        ``beta_rows``: each row's inverse temperature, a column; None makes
+        it from the ladder.
+        """
+        if beta_rows is None:
+            beta_rows = self._beta_rows(bk, ours["betas"], activation.shape[0])
         hidden = ours["hidden"]
         units.hidden.mean(bk, activation * beta_rows, out=hidden)
         units.hidden.sample(bk, hidden, out=hidden)
@@ -200,18 +215,10 @@ class ParallelTempering:
         share the observed values, the swap rule is that of the conditional.
         """
         n_rows = self.n_temperatures * n_chains
-        base_a = bk.asarray(units.base_params(_host(bk, params), stats)["a"])
-        ours = {
-            "betas": (
-                np.linspace(1.0, 0.0, self.n_temperatures)
-                if betas is None else np.array(betas, dtype=np.float64)
-            ),
-            "swap_rates": np.full(self.n_temperatures - 1, np.nan),
-            "swaps": np.zeros((2, self.n_temperatures - 1)),
-            "base_a": base_a,
-            "round": np.zeros(1),
-            "hidden": bk.empty((n_rows, params["W"].shape[0])),
-        }
+        ours = self._ladder_state(
+            bk.empty((n_rows, params["W"].shape[0])), bk, units, params, stats, betas
+        )
+        base_a = ours["base_a"]
         start = units.sample_visible_given(bk, params, bk.zeros((n_rows, base_a.shape[0])) + base_a)
         if clamp is not None:
             rows, missing = clamp
