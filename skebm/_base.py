@@ -849,6 +849,9 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         X = self._validate_incomplete(X)
         check_chain_settings(1, n_steps)
+        if n_steps < 1:
+            # with nothing averaged there is no estimate, only the zeros it starts from
+            raise ValueError(f"n_steps must be at least 1 to average over, got {n_steps!r}.")
         if not isinstance(burn_in, Integral) or burn_in < 0:
             raise ValueError(f"burn_in must be a non-negative integer, got {burn_in!r}.")
         rng = self.random_state_ if random_state is None else check_random_state(random_state)

@@ -139,6 +139,8 @@ def test_conditional_methods_reject_bad_settings():
         rbm.conditional_sample(incomplete_row(), n_samples=0)
     with pytest.raises(ValueError, match="burn_in"):
         rbm.conditional_mean(incomplete_row(), burn_in=-1)
+    with pytest.raises(ValueError, match="n_steps must be at least 1"):
+        rbm.conditional_mean(incomplete_row(), n_steps=0)
     with pytest.raises(ValueError, match="features"):
         rbm.conditional_mean(np.full((1, 4), np.nan))
 
