@@ -14,6 +14,9 @@ throughout (set here), so that the seconds are those of one core.
     an RBM per temperature; 3000 samples by Gibbs and by parallel tempering:
     the share with magnetisation m > 0 and the total-variation distance of
     the energy-per-spin histogram from an independent Monte Carlo run.
+    ``--units bernoulli`` (the default) trains BernoulliRBM on ``(s + 1) / 2``,
+    ``--units spin`` SpinRBM on the spins themselves, at a quarter of the
+    learning rate (the step that moves the model as far).
 ``--part digits``
     Binarised 8x8 digits: 1000 samples of a 100-hidden model; the share of
     each class (a logistic regression trained on the real digits labels
@@ -40,7 +43,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from skebm import BernoulliRBM
+from skebm import BernoulliRBM, SpinRBM
 
 SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist_5k.csv.gz"
 
@@ -151,21 +154,31 @@ def energy_distance(a, b):
 
 ISING_MODEL = dict(n_components=64, learning_rate=0.05, batch_size=20, n_iter=60, n_chains=100,
                    method="pt", centered=True, min_learning_rate=0.0)
+#: the same for SpinRBM on the spins: with centering, a step of a quarter of the
+#: learning rate moves the weights as far as BernoulliRBM's on (s + 1) / 2
+ISING_SPIN_MODEL = dict(ISING_MODEL, learning_rate=ISING_MODEL["learning_rate"] / 4)
+#: per unit type: the estimator, its settings, and spins <-> its visible values
+ISING_UNITS = {
+    "bernoulli": (BernoulliRBM, ISING_MODEL, lambda s: (s + 1) / 2, lambda v: 2 * v - 1),
+    "spin": (SpinRBM, ISING_SPIN_MODEL, lambda s: s, lambda v: v),
+}
 
 
-def part_ising(seeds):
-    print(f"8x8 Ising; model {ISING_MODEL}; 3000 samples, Gibbs 2000 steps, PT 200 sweeps")
+def part_ising(seeds, units="bernoulli"):
+    estimator, settings, encode, decode = ISING_UNITS[units]
+    print(f"8x8 Ising; {estimator.__name__} {settings}; 3000 samples, Gibbs 2000 steps, "
+          "PT 200 sweeps")
     for temperature in (1.8, 3.0):
         data, independent = monte_carlo(temperature, 0), monte_carlo(temperature, 1)
-        visible = (np.concatenate([data, -data]) + 1) / 2
+        visible = encode(np.concatenate([data, -data]))
         print(f"T={temperature}: data m>0 {np.mean(data.mean(axis=1) > 0):.3f}; "
               f"two Monte Carlo runs' energy TV {energy_distance(data, independent):.3f}")
         for seed in seeds:
-            model, seconds = timed_fit(BernoulliRBM(**ISING_MODEL, random_state=seed), visible)
+            model, seconds = timed_fit(estimator(**settings, random_state=seed), visible)
             for method, n_steps in (("gibbs", 2000), ("pt", 200)):
                 start = time.perf_counter()
-                spins = 2 * model.sample(3000, n_steps=n_steps, method=method,
-                                         random_state=seed) - 1
+                spins = decode(model.sample(3000, n_steps=n_steps, method=method,
+                                            random_state=seed))
                 print(f"  seed {seed} {method:5s}: m>0 {np.mean(spins.mean(axis=1) > 0):.3f}  "
                       f"energy TV {energy_distance(spins, independent):.3f}  "
                       f"fit {seconds:.0f}s, sampling {time.perf_counter() - start:.0f}s")
@@ -267,13 +280,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=[*PARTS, "all"], default="all")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--units", choices=list(ISING_UNITS), default="bernoulli",
+                        help="visible units of the Ising part's RBM")
     args = parser.parse_args()
     warnings.simplefilter("ignore", UserWarning)
     threadpool_limits(1)
     for name, part in PARTS.items():
         if args.part in (name, "all"):
             print(f"== {name}", flush=True)
-            part(args.seeds)
+            if name == "ising":
+                part(args.seeds, args.units)
+            else:
+                part(args.seeds)
             sys.stdout.flush()
 
 

@@ -14,14 +14,14 @@ model orders (most spins aligned) below the critical temperature
    and ``T = 3.0`` (disordered).  Spins of one colour of the checkerboard
    have no neighbours of the same colour, so all of them are updated at
    once, and many independent lattices run side by side.
-2. One :class:`~skebm.BernoulliRBM` per temperature learns the
-   configurations, with ``v = (s + 1) / 2``.  The energy is unchanged when
-   every spin flips, so each configuration is also shown flipped: the
-   training data then have the model's symmetry exactly.  Below ``T_c`` the
-   data have two phases far apart (mostly up, mostly down), so the RBM is
-   trained with parallel tempering (``method="pt"``), which keeps its chains
-   in both, and centered gradients (the user guide's recipe for models with
-   separated modes).
+2. One :class:`~skebm.SpinRBM` per temperature learns the configurations
+   as they are: its visible units are spins, ``v = s``.  The energy is
+   unchanged when every spin flips, so each configuration is also shown
+   flipped: the training data then have the model's symmetry exactly.
+   Below ``T_c`` the data have two phases far apart (mostly up, mostly
+   down), so the RBM is trained with parallel tempering (``method="pt"``),
+   which keeps its chains in both, and centered gradients (the user guide's
+   recipe for models with separated modes).
 3. The RBM's own samples, drawn by plain Gibbs chains and by parallel
    tempering (``sample(method="pt")``), are compared with an independent
    Monte Carlo run: the share of samples in the ``m > 0`` phase, and the
@@ -38,7 +38,7 @@ matplotlib.use("Agg")  # draw without a display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from skebm import BernoulliRBM  # noqa: E402
+from skebm import SpinRBM  # noqa: E402
 
 OUTPUT = Path(os.environ.get("SKEBM_EXAMPLES_OUTPUT", "."))
 OUTPUT.mkdir(parents=True, exist_ok=True)
@@ -121,19 +121,21 @@ for temperature in TEMPERATURES:
 # Training with parallel tempering: 10 replicas of the 100 persistent chains,
 # whose ladder of temperatures is tuned to swap rates of 0.3.  The step decays
 # to 0 at the end (``min_learning_rate=0``): the noise of a last step that
-# stays large leaves one phase a little more probable than the other.  Then 3000
-# samples from Gibbs chains (2000 steps) and from parallel tempering (200
-# sweeps, each about 10 Gibbs steps' work).
+# stays large leaves one phase a little more probable than the other.  Spins
+# differ by 2 where 0/1 units differ by 1, so a step moves a SpinRBM about four
+# times as far as the same learning rate moves a BernoulliRBM on
+# ``(s + 1) / 2``: 0.0125 here is that model's 0.05.  Then 3000 samples, spins
+# like the data, from Gibbs chains (2000 steps) and from parallel tempering
+# (200 sweeps, each about 10 Gibbs steps' work).
 rbm_samples, gibbs_samples = {}, {}
 for temperature in TEMPERATURES:
     spins = monte_carlo[temperature]
-    v = (np.concatenate([spins, -spins]) + 1) / 2  # both signs; spins -> {0, 1}
-    rbm = BernoulliRBM(n_components=64, learning_rate=0.05, batch_size=20, n_iter=60,
-                       n_chains=100, method="pt", centered=True, min_learning_rate=0.0,
-                       random_state=0).fit(v)
-    gibbs_samples[temperature] = 2 * rbm.sample(3000, n_steps=2000, random_state=0) - 1
-    rbm_samples[temperature] = 2 * rbm.sample(3000, n_steps=200, method="pt",
-                                              random_state=0) - 1
+    v = np.concatenate([spins, -spins])  # both signs
+    rbm = SpinRBM(n_components=64, learning_rate=0.0125, batch_size=20, n_iter=60,
+                  n_chains=100, method="pt", centered=True, min_learning_rate=0.0,
+                  random_state=0).fit(v)
+    gibbs_samples[temperature] = rbm.sample(3000, n_steps=2000, random_state=0)
+    rbm_samples[temperature] = rbm.sample(3000, n_steps=200, method="pt", random_state=0)
     for name, s in (("Gibbs", gibbs_samples[temperature]),
                     ("parallel tempering", rbm_samples[temperature])):
         print(f"T = {temperature}: RBM samples by {name}: m > 0 in "

@@ -1,20 +1,24 @@
 """Restricted Boltzmann machines and deep belief networks as scikit-learn estimators."""
 
 from ._bernoulli import BernoulliRBM
+from ._categorical import CategoricalRBM
 from ._dbn import DBN
 from ._dbn_classifier import DBNClassifier
 from ._exceptions import DivergenceError
 from ._gaussian import GaussianBernoulliRBM
 from ._impute import RBMImputer
 from ._partition import LogPartitionEstimate
+from ._spin import SpinRBM
 
 __all__ = [
     "BernoulliRBM",
+    "CategoricalRBM",
     "DBN",
     "DBNClassifier",
     "DivergenceError",
     "GaussianBernoulliRBM",
     "LogPartitionEstimate",
     "RBMImputer",
+    "SpinRBM",
 ]
 __version__ = "0.1.0"

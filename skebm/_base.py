@@ -216,6 +216,18 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """The fitted model's math on backend ``bk`` (what a DBN composes)."""
         return Layer(self._units, self._device_params(bk), bk)
 
+    def _visible_rows(self, X):
+        """Validated rows of data as the visible units take them (a DBN's input).
+
+        The rows themselves; a unit type whose rows are encoded (categories
+        as one-hot groups) encodes them.
+        """
+        return X
+
+    def _rows_of_visible(self, v):
+        """Visible vectors as rows of data (a DBN's samples): themselves, or decoded."""
+        return v
+
     # ------------------------------------------------------------------------
     # input handling
     # ------------------------------------------------------------------------
@@ -238,6 +250,9 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 dtype=(np.float64, np.float32),
                 reset=reset,
             )
+        rejection = self._units.rejection_message(X)
+        if rejection is not None:
+            raise ValueError(rejection)
         message = self._units.range_message(X)
         if reset:
             _RANGE_WARNED.discard(self)
@@ -740,6 +755,9 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 self, X, dtype=(np.float64, np.float32), reset=False,
                 ensure_all_finite="allow-nan",
             )  # fmt: skip
+        rejection = self._units.rejection_message(X[~np.isnan(X)])
+        if rejection is not None:
+            raise ValueError(rejection)
         return X
 
     def _clamped_start(self, bk, shape):
@@ -1131,7 +1149,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return float(np.mean(self.score_samples(X)))
 
     def pseudo_log_likelihood(self, X):
-        """The exact pseudo-log-likelihood of each row (binary visible units).
+        """The exact pseudo-log-likelihood of each row (binary or spin visible units).
 
         ``sum_i log p(v_i | v_-i) = sum_i log sigmoid(F(v with bit i flipped)
         - F(v))``, summed over every feature: exact and deterministic, with no
@@ -1139,7 +1157,8 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         returns ``n_features * log sigmoid(F(flip_i) - F(v))`` for one random
         bit ``i``, an unbiased one-bit estimate of this sum: its mean over
         the random bit equals this value.  Values strictly between 0 and 1
-        are "flipped" to ``1 - v_i``, as scikit-learn does.
+        are "flipped" to ``1 - v_i``, as scikit-learn does (spin units: values
+        in [-1, 1] to ``-v_i``).
 
         Parameters
         ----------
@@ -1154,8 +1173,8 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         if not self._units.discrete:
             raise TypeError(
-                f"pseudo_log_likelihood needs binary visible units; "
-                f"{type(self).__name__} has {self._units.name} units. Use "
+                "pseudo_log_likelihood needs discrete visible units (binary, spin or "
+                f"categorical); {type(self).__name__} has {self._units.name} units. Use "
                 "score_samples for the log-likelihood instead."
             )
         X = self._validate_X(X, reset=False)

@@ -27,6 +27,35 @@ def smoothed_log_odds(column_means, n_samples):
     return np.log(p) - np.log1p(-p)
 
 
+def pseudo_log_likelihood_by_flips(units, bk, params, v, flip_change):
+    """sum_i log p(v_i | v_-i) of each row of two-state units, from flips.
+
+    ``flip_change(rows)`` gives d_i, how flipping unit i to its other state
+    changes v_i (``1 - 2 v_i`` for 0/1 units, ``-2 v_i`` for spins).  The
+    visible energy changes by -a_i d_i and every hidden pre-activation by
+    d_i W[:, i], so all flips of a row cost one broadcast, not one matrix
+    product per feature, and p(v_i | v_-i) = sigmoid(F(flip_i) - F(v)).
+    Rows go in small groups so the (rows, features, hidden) block stays near
+    32 MB.
+    """
+    W, a = params["W"], params["a"]
+    n_hidden, n_features = W.shape
+    group = max(1, _FLIP_BLOCK // (n_features * n_hidden))
+    x = units.hidden_activation(bk, params, v)
+    base_softplus = bk.softplus(x).sum(axis=1)
+    out = []
+    for start in range(0, v.shape[0], group):
+        rows = slice(start, start + group)
+        d = flip_change(v[rows])
+        flipped = x[rows][:, None, :] + d[:, :, None] * W.T[None, :, :]
+        # F(v) - F(flip_i) = a_i d_i + sum_j softplus(flipped_ij) - sum_j softplus(x_j)
+        gap = bk.softplus(flipped, out=flipped).sum(axis=2)
+        gap -= base_softplus[rows][:, None]
+        gap += a * d
+        out.append(bk.log_sigmoid(-gap).sum(axis=1))
+    return bk.concatenate(out)
+
+
 class BernoulliVisible(VisibleUnits):
     """Visible units that are 0 or 1, p(v_i = 1 | h) = sigmoid(a_i + (W^T h)_i)."""
 
@@ -63,30 +92,8 @@ class BernoulliVisible(VisibleUnits):
         return BINARY.states(start, stop, n_units)
 
     def pseudo_log_likelihood(self, bk, params, v):
-        """Sum over bits of log sigmoid(F(flip_i) - F(v)).
-
-        Flipping bit i changes v_i by d_i = 1 - 2 v_i, the visible energy by
-        -a_i d_i and every hidden pre-activation by d_i W[:, i], so all flips
-        of a row cost one broadcast, not one matrix product per feature.
-        Rows go in small groups so the (rows, features, hidden) block stays
-        near 32 MB.
-        """
-        W, a = params["W"], params["a"]
-        n_hidden, n_features = W.shape
-        group = max(1, _FLIP_BLOCK // (n_features * n_hidden))
-        x = self.hidden_activation(bk, params, v)
-        base_softplus = bk.softplus(x).sum(axis=1)
-        out = []
-        for start in range(0, v.shape[0], group):
-            rows = slice(start, start + group)
-            d = 1.0 - 2.0 * v[rows]
-            flipped = x[rows][:, None, :] + d[:, :, None] * W.T[None, :, :]
-            # F(v) - F(flip_i) = a_i d_i + sum_j softplus(flipped_ij) - sum_j softplus(x_j)
-            gap = bk.softplus(flipped, out=flipped).sum(axis=2)
-            gap -= base_softplus[rows][:, None]
-            gap += a * d
-            out.append(bk.log_sigmoid(-gap).sum(axis=1))
-        return bk.concatenate(out)
+        """Sum over bits of log sigmoid(F(flip_i) - F(v)); a flip changes bit i by 1 - 2 v_i."""
+        return pseudo_log_likelihood_by_flips(self, bk, params, v, lambda rows: 1.0 - 2.0 * rows)
 
     def visible_gradients(self, bk, params, v_pos, h_pos, v_neg, h_neg):
         return {"a": v_pos.mean(axis=0) - v_neg.mean(axis=0)}

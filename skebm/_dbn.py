@@ -24,10 +24,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._backend import inference_backend
 from ._bernoulli import BernoulliRBM
+from ._categorical import CategoricalRBM
 from ._data import row_blocks
 from ._gaussian import GaussianBernoulliRBM
 from ._layer import check_chain_settings
 from ._samplers import SAMPLERS
+from ._spin import SpinRBM
 from ._transaction import Transaction
 
 #: the per-layer training parameters: one value for every layer, or a tuple
@@ -84,11 +86,13 @@ class SampledInputRBM(BernoulliRBM):
 
 
 #: the RBM of a first layer, by the name of its visible unit type (the
-#: ``visible_units`` parameter of DBN and DBNClassifier); a new unit type's
-#: estimator is one line here
+#: ``visible_units`` parameter of DBN); a new unit type's estimator is one
+#: line here
 RBM_BY_VISIBLE_UNITS = {
     "bernoulli": BernoulliRBM,
     "gaussian": GaussianBernoulliRBM,
+    "spin": SpinRBM,
+    "categorical": CategoricalRBM,
 }
 
 
@@ -204,10 +208,12 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     ----------
     hidden_layer_sizes : tuple of int, default=(256, 128)
         Hidden units of each layer, bottom (next to the data) first.
-    visible_units : {"bernoulli", "gaussian"}, default="bernoulli"
-        Visible units of the first layer: binary (data in [0, 1]) or Gaussian
-        (real-valued data, :class:`GaussianBernoulliRBM`). Higher layers are
-        binary.
+    visible_units : {"bernoulli", "gaussian", "spin", "categorical"}, default="bernoulli"
+        Visible units of the first layer: binary (data in [0, 1]), Gaussian
+        (real-valued data, :class:`GaussianBernoulliRBM`), spins (data in
+        {-1, +1}, :class:`SpinRBM`) or categories (a table of categories,
+        :class:`CategoricalRBM`, whose rows ``sample`` and ``gibbs`` return
+        as categories). Higher layers are binary.
     learning_rate : float, tuple or None, default=None
         Step size of each layer; None keeps each layer's own RBM default.
     n_iter : int or tuple of int, default=10
@@ -333,8 +339,11 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------------
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        categories = self._takes_categories()
+        tags.input_tags.sparse = not categories
+        tags.input_tags.categorical = tags.input_tags.string = categories
+        tags.transformer_tags.preserves_dtype = ["float64"] if categories else [
+            "float64", "float32"]
         return tags
 
     @property
@@ -345,9 +354,17 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     # fitting
     # ------------------------------------------------------------------------
     def _validate_X(self, X, *, reset):
+        if self._takes_categories():
+            # the first layer reads them (CategoricalRBM): any values, checked there
+            return validate_data(self, X, dtype=None, reset=reset)
         return validate_data(
             self, X, accept_sparse="csr", dtype=(np.float64, np.float32), reset=reset
         )
+
+    def _takes_categories(self):
+        """Whether the first layer reads X as a table of categories."""
+        cls = RBM_BY_VISIBLE_UNITS.get(self.visible_units, BernoulliRBM)
+        return cls().__sklearn_tags__().input_tags.categorical
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -533,7 +550,10 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         for block in row_blocks(below_top, rows_per_block=_CHUNK_ROWS):
             h_top = top.sample_hidden(bk.asarray(block))
             out.append(self._down_pass(bk, h_top, return_mean))
-        return np.concatenate(out, axis=0).astype(X.dtype, copy=False)
+        visible = np.concatenate(out, axis=0)
+        if self._takes_categories():
+            return self.rbms_[0]._rows_of_visible(visible)
+        return visible.astype(X.dtype, copy=False)
 
     def sample(self, n_samples=1, *, n_steps=1000, random_state=None, return_mean=True):
         """Draw visible vectors from the network.
@@ -567,7 +587,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         bk = self._backend(rng.randint(2**31 - 1))
         top = self.rbms_[-1]._layer(bk)
         h_top = top.sample_hidden(top.gibbs_chains(n_samples, n_steps))
-        return self._down_pass(bk, h_top, return_mean)
+        return self.rbms_[0]._rows_of_visible(self._down_pass(bk, h_top, return_mean))
 
     # ------------------------------------------------------------------------
     # the likelihood bound
@@ -612,6 +632,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         top = self.rbms_[-1]
         if self.n_layers_ == 1:
             return top.score_samples(X)
+        X = self.rbms_[0]._visible_rows(X)
         log_z = top.estimate_log_partition(top.log_partition_method, reverse=False)
         sizes = [rbm.n_components for rbm in self.rbms_[:-1]]
         bk = self._backend(self._bound_seed, np.float64)

@@ -19,12 +19,17 @@ _CHUNK_STATES = 2**12
 
 
 def enumeration_layer(units, n_visible, n_hidden):
-    """Which layer the exact sum runs over: "hidden", "visible", or None."""
-    candidates = [("hidden", n_hidden)]
+    """Which layer the exact sum runs over: "hidden", "visible", or None.
+
+    The layer with fewer states, if it has at most ``2**MAX_EXACT_UNITS``
+    (visible units count their valid states: categorical ones the product
+    of their levels).
+    """
+    candidates = [("hidden", units.hidden.n_states(n_hidden))]
     if units.discrete:
-        candidates.append(("visible", n_visible))
+        candidates.append(("visible", units.n_states(n_visible)))
     layer, size = min(candidates, key=lambda c: c[1])
-    return layer if size <= MAX_EXACT_UNITS else None
+    return layer if size <= 2**MAX_EXACT_UNITS else None
 
 
 def exact_log_partition_cost(units, n_visible, n_hidden):

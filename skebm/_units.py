@@ -21,8 +21,9 @@ Gaussian units).  ``learned_keys(params)`` names those training moves; the
 others in the dict are constants the unit type derives from the data
 (``"log_var_data"``), which get no velocity.  Training, sampling, exact log Z
 and AIS only call the methods below, so a new unit type is one small file:
-a subclass of :class:`VisibleUnits` and one line in :data:`VISIBLE_UNITS`
-(``skebm._registry``) for the DBN's ``visible_units`` parameter.
+a subclass of :class:`VisibleUnits`, its estimator (a subclass of
+``BaseRBM`` naming it), and one line in ``RBM_BY_VISIBLE_UNITS``
+(:mod:`skebm._dbn`) for the DBN's ``visible_units`` parameter.
 """
 
 import numpy as np
@@ -193,7 +194,17 @@ class VisibleUnits:
         """
 
     def range_message(self, X):
-        """Why these units do not model the values of X, or None."""
+        """Why these units do not model the values of X, or None (a warning)."""
+        return None
+
+    def rejection_message(self, X):
+        """Why X cannot be meant for these units at all, or None (raised as a ValueError).
+
+        For values that are surely a mistake rather than merely outside the
+        range the units model (which ``range_message`` warns about), e.g. 0/1
+        data given to spin units.  ``X`` is a 2-D array, a sparse matrix or
+        the 1-D array of a row set's observed values.
+        """
         return None
 
     def range_hint(self, X_stats):

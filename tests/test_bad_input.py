@@ -20,8 +20,6 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import generate_invalid_param_val, make_constraint
 
-from sklearn.base import BaseEstimator
-
 import skebm
 
 ESTIMATORS = [
@@ -36,13 +34,35 @@ SMALL = {  # tiny, fast settings per estimator
     "DBN": dict(hidden_layer_sizes=(3, 2), n_iter=1),
     "DBNClassifier": dict(hidden_layer_sizes=(3, 2), n_iter=1, fine_tune_n_iter=3),
     "RBMImputer": dict(n_components=3, n_iter=2, n_steps=5, burn_in=2),
+    "SpinRBM": dict(n_components=3, n_iter=2),
+    "CategoricalRBM": dict(n_components=3, n_iter=2),
 }
+#: how an estimator whose units are not 0/1 codes the binary good data
+CODING = {"SpinRBM": lambda X: 2.0 * X - 1.0}  # spins: 0/1 data is refused
 #: inputs an imputer takes as missing values, not as bad input
 MISSING_VALUE_CASES = {"nan", "sparse_nan", "object_with_none"}
+#: inputs a categorical model takes as categories (new ones, once fitted)
+CATEGORY_CASES = {"strings", "object_with_string"}
 
 
 def takes_nan(cls):
     return make(cls).__sklearn_tags__().input_tags.allow_nan
+
+
+def takes_categories(cls):
+    """Whether strings are categories to cls, not bad input."""
+    return make(cls).__sklearn_tags__().input_tags.categorical
+
+
+def expected_message(cls, case):
+    """What the error names: strings are unknown levels to a categorical model,
+    and a model that takes no sparse input says so first."""
+    build, match = BAD_X[case]
+    if case.startswith("sparse") and not make(cls).__sklearn_tags__().input_tags.sparse:
+        return "sparse"
+    if case in CATEGORY_CASES and takes_categories(cls):
+        return "unknown categories"
+    return match
 
 
 X_METHODS = [
@@ -60,9 +80,12 @@ X_METHODS = [
 ]
 
 
-def good_data():
+def good_data(cls=None):
+    """Binary rows (coded as ``cls`` models them) and three-class labels."""
     rng = np.random.default_rng(0)
     X = (rng.random((30, N_FEATURES)) < 0.5).astype(np.float64)
+    if cls is not None and cls.__name__ in CODING:
+        X = CODING[cls.__name__](X)
     y = np.arange(30) % 3
     return X, y
 
@@ -83,7 +106,7 @@ _FITTED = {}
 def fitted(cls):
     """A fitted model of cls, a fresh deep copy for every case."""
     if cls not in _FITTED:
-        X, y = good_data()
+        X, y = good_data(cls)
         _FITTED[cls] = make(cls).fit(X, y) if needs_y(cls) else make(cls).fit(X)
     return copy.deepcopy(_FITTED[cls])
 
@@ -198,6 +221,10 @@ def x_cases():
                     continue  # fit may learn a new width
                 if case in MISSING_VALUE_CASES and takes_nan(cls):
                     continue
+                if case in CATEGORY_CASES and takes_categories(cls) and method in (
+                    "fit", "partial_fit"
+                ):
+                    continue  # new levels: fit learns them; partial_fit: unknown
                 yield pytest.param(
                     cls, method, case, id=f"{cls.__name__}-{method}-{case}"
                 )
@@ -213,8 +240,9 @@ def _call(model, method, X):
 
 @pytest.mark.parametrize("cls, method, case", list(x_cases()))
 def test_bad_X_on_fitted_model(cls, method, case):
-    X, _ = good_data()
-    build, match = BAD_X[case]
+    X, _ = good_data(cls)
+    build, _ = BAD_X[case]
+    match = expected_message(cls, case)
     model = fitted(cls)
     assert_rejected_without_change(model, lambda: _call(model, method, build(X)), match)
 
@@ -227,11 +255,13 @@ def test_bad_X_on_fitted_model(cls, method, case):
         for case in BAD_X
         if case != "wrong_n_features"
         and not (case in MISSING_VALUE_CASES and takes_nan(cls))
+        and not (case in CATEGORY_CASES and takes_categories(cls))
     ],
 )
 def test_bad_X_on_fresh_model_leaves_it_unfitted(cls, case):
-    X, _ = good_data()
-    build, match = BAD_X[case]
+    X, _ = good_data(cls)
+    build, _ = BAD_X[case]
+    match = expected_message(cls, case)
     model = make(cls)
     assert_rejected_without_change(model, lambda: _call(model, "fit", build(X)), match)
     assert not any(key.endswith("_") for key in vars(model))
@@ -287,7 +317,7 @@ def param_cases(method):
 
 
 def _check_invalid_parameter(cls, name, value, method):
-    X, y = good_data()
+    X, y = good_data(cls)
     model = fitted(cls)
     original = model.get_params()[name]
     model.set_params(**{name: value})
@@ -332,7 +362,7 @@ def test_invalid_parameter_rejected_by_partial_fit_of_fitted_model(cls, name, va
     ],
 )
 def test_partial_fit_refuses_a_changed_architecture(cls):
-    X, _ = good_data()
+    X, _ = good_data(cls)
     model = fitted(cls)
     name = (
         "n_components" if "n_components" in model.get_params() else "hidden_layer_sizes"
@@ -409,7 +439,7 @@ def method_cases():
 
 @pytest.mark.parametrize("cls, method, case", list(method_cases()))
 def test_bad_arguments(cls, method, case):
-    X, y = good_data()
+    X, y = good_data(cls)
     model = fitted(cls)
     if method == "inverse_transform":
         build, match = BAD_H[case]
@@ -441,7 +471,7 @@ def unfitted_cases():
 
 @pytest.mark.parametrize("cls, method", list(unfitted_cases()))
 def test_unfitted_model_says_fit_first(cls, method):
-    X, y = good_data()
+    X, y = good_data(cls)
     model = make(cls)
     if method == "sample" or method == "estimate_log_partition":
         call = lambda: getattr(model, method)()  # noqa: E731

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import skebm
-from skebm import DivergenceError
+from skebm import DivergenceError, SpinRBM
 from skebm._base import BaseRBM
 
 RBM_CLASSES = [
@@ -57,7 +57,25 @@ def fitted_on_benign_data(cls, n_features, n_components, dtype, seed):
     rng = np.random.default_rng(seed)
     X = (rng.random((12, n_features)) < 0.5).astype(dtype)
     X[0] = 1 - X[1]  # no constant column
+    if issubclass(cls, SpinRBM):
+        X = 2 * X - 1  # spin units refuse 0/1 data
     return cls(n_components=n_components, n_iter=1, random_state=seed).fit(X)
+
+
+def refused(cls, X):
+    """Whether ``cls`` refuses X outright, with a ValueError: 0/1 data for spin units."""
+    return issubclass(cls, SpinRBM) and SpinRBM._units.rejection_message(X) is not None
+
+
+def takes_categories(cls):
+    """Whether cls reads X as categories (a dense table of levels), not as values."""
+    return cls().__sklearn_tags__().input_tags.categorical
+
+
+def as_categories(X, levels=None):
+    """X as a dense table of categories: its values, or (given ``levels``) values mod levels."""
+    dense = X.toarray() if sp.issparse(X) else np.asarray(X)
+    return dense if levels is None else np.abs(dense).astype(np.int64) % levels
 
 
 def set_extreme_weights(model, scale, seed):
@@ -83,6 +101,12 @@ def test_inference_is_finite_on_extreme_data_and_weights(
 ):
     model = fitted_on_benign_data(cls, X.shape[1], n_components, model_dtype, seed)
     set_extreme_weights(model, weight_scale, seed)
+    if takes_categories(cls):
+        X = as_categories(X, levels=2)  # the levels the model was fitted on
+    if refused(cls, X):
+        with pytest.raises(ValueError, match="2 \\* X - 1"):
+            model.transform(X)
+        return
     with warnings.catch_warnings():
         # out-of-range data for binary units is warned about, not refused
         warnings.simplefilter("ignore", UserWarning)
@@ -92,10 +116,8 @@ def test_inference_is_finite_on_extreme_data_and_weights(
         assert finite(model.free_energy(X))
         assert finite(model.score_samples(X))
         # a log-likelihood of a discrete model is at most 0
-        if (
-            model._units.discrete
-            and np.isin(X.data if sp.issparse(X) else X, (0, 1)).all()
-        ):
+        states = (-1, 1) if isinstance(model, SpinRBM) else (0, 1)
+        if model._units.discrete and np.isin(X.data if sp.issparse(X) else X, states).all():
             assert np.all(model.score_samples(X) <= 1e-9)
         V = model.gibbs(X)
         assert finite(V) and V.shape == X.shape
@@ -114,6 +136,13 @@ def test_inference_is_finite_on_extreme_data_and_weights(
 @given(X=data_matrices(max_rows=12), seed=st.integers(0, 2**16))
 def test_fit_on_extreme_data_is_finite_or_says_it_diverged(cls, X, seed):
     model = cls(n_components=3, n_iter=2, batch_size=4, random_state=seed)
+    if takes_categories(cls):
+        X = as_categories(X)  # every distinct value a level
+    if refused(cls, X):
+        with pytest.raises(ValueError, match="2 \\* X - 1"):
+            model.fit(X)
+        assert not hasattr(model, "components_")
+        return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         try:

@@ -381,5 +381,5 @@ def test_ais_works_for_gaussian_visible_units(suite_seed):
     # 30 seeds, at most 0.007; the bars are 25 of those standard deviations
     assert abs(log_z - exact) < 0.05
     assert abs(rbm.log_partition_estimate_.reverse - exact) < 0.05
-    with pytest.raises(TypeError, match="binary visible units"):
+    with pytest.raises(TypeError, match="discrete visible units"):
         rbm.pseudo_log_likelihood(X)

@@ -18,11 +18,13 @@ from sklearn.utils.validation import check_is_fitted
 import skebm
 from skebm import (
     BernoulliRBM,
+    CategoricalRBM,
     DBN,
     DBNClassifier,
     DivergenceError,
     GaussianBernoulliRBM,
     RBMImputer,
+    SpinRBM,
 )
 from skebm._trainer import Trainer
 
@@ -35,6 +37,8 @@ SMALL = {
         hidden_layer_sizes=(4, 3), n_iter=2, fine_tune_n_iter=3, random_state=0
     ),
     RBMImputer: dict(n_components=3, n_iter=2, n_steps=5, burn_in=2, random_state=0),
+    SpinRBM: dict(n_components=3, n_iter=2, random_state=0),
+    CategoricalRBM: dict(n_components=3, n_iter=2, random_state=0),
 }
 #: a setting whose training blows up, per estimator
 DIVERGING = {
@@ -43,6 +47,8 @@ DIVERGING = {
     DBN: dict(learning_rate=1e6),
     DBNClassifier: dict(learning_rate=1e6),  # its pretraining diverges
     RBMImputer: dict(learning_rate=1e6),
+    SpinRBM: dict(learning_rate=1e6),
+    CategoricalRBM: dict(learning_rate=1e6),
 }
 #: an out-of-range value of a parameter, per estimator
 BAD_PARAMETER = {
@@ -51,7 +57,11 @@ BAD_PARAMETER = {
     DBN: dict(n_iter=-1),
     DBNClassifier: dict(fine_tune_batch_size=0),
     RBMImputer: dict(n_steps=0),
+    SpinRBM: dict(n_components=0),
+    CategoricalRBM: dict(handle_unknown="skip"),
 }
+#: how an estimator whose units are not 0/1 codes the binary data
+CODING = {SpinRBM: lambda X: 2.0 * X - 1.0}  # spins: 0/1 data is refused
 
 
 def test_every_public_estimator_is_covered():
@@ -69,6 +79,12 @@ def data():
     X = (rng.random((N_ROWS, N_FEATURES)) < 0.4).astype(float)
     y = rng.integers(0, 2, N_ROWS)
     return X, y
+
+
+def coded(cls, data):
+    """``(X, y)`` with X coded as ``cls`` models binary data."""
+    X, y = data
+    return (CODING[cls](X) if cls in CODING else X), y
 
 
 def pickled(estimator):
@@ -144,7 +160,7 @@ def expected_error(rejection):
 def test_rejected_call_leaves_a_fitted_estimator_byte_for_byte(
     cls, method, rejection, data, monkeypatch
 ):
-    X, y = data
+    X, y = coded(cls, data)
     frame = pd.DataFrame(X, columns=[f"pixel{i}" for i in range(N_FEATURES)])
     estimator = call(cls(**SMALL[cls]), "fit", frame, y)
     # set_params (the rejected setting) comes first: it changes no fitted state
@@ -163,7 +179,7 @@ def test_rejected_call_leaves_a_fitted_estimator_byte_for_byte(
 def test_rejected_call_leaves_an_unfitted_estimator_unfitted(
     cls, method, rejection, data, monkeypatch
 ):
-    X, y = data
+    X, y = coded(cls, data)
     estimator, X_bad, y_bad = REJECTIONS[rejection](cls(**SMALL[cls]), X, y, monkeypatch)
     with pytest.raises(expected_error(rejection)):
         call(estimator, method, X_bad, y_bad)
@@ -174,7 +190,7 @@ def test_rejected_call_leaves_an_unfitted_estimator_unfitted(
 
 @pytest.mark.parametrize("cls", list(SMALL), ids=lambda c: c.__name__)
 def test_interrupted_first_fit_raises_not_fitted_error_afterwards(cls, data, monkeypatch):
-    X, y = data
+    X, y = coded(cls, data)
     estimator = cls(**SMALL[cls])
     interrupt(monkeypatch)
     with pytest.raises(KeyboardInterrupt):

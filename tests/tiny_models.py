@@ -1,11 +1,11 @@
-"""Binary RBMs small enough to enumerate every state: the exact answers tests check against."""
+"""RBMs small enough to enumerate every state: the exact answers tests check against."""
 
 import itertools
 
 import numpy as np
 from scipy.special import logsumexp
 
-from skebm import BernoulliRBM
+from skebm import BernoulliRBM, SpinRBM
 
 
 def all_states(n):
@@ -73,3 +73,32 @@ def ais_interval(est, n_se):
     low = 1 - n_se * relative_se
     lower = est.log_z + np.log(low) if low > 0 else -np.inf
     return lower, est.log_z + np.log1p(n_se * relative_se)
+
+
+def all_spins(n):
+    """Every vector of ``n`` spins (-1 or +1), one per row, in counting order."""
+    return 2.0 * all_states(n) - 1.0
+
+
+def make_spin_model(n_visible, n_hidden, scale=1.0, seed=0, n_rows=20, random_state=None):
+    """A fitted SpinRBM given random parameters of a chosen size (see ``make_model``)."""
+    rng = np.random.default_rng(seed)
+    if random_state is None:
+        random_state = seed
+    rbm = SpinRBM(n_components=n_hidden, n_iter=0, random_state=random_state)
+    rbm.fit(2.0 * rng.integers(0, 2, size=(n_rows, n_visible)) - 1.0)
+    rbm.components_ = rng.normal(0, scale, size=(n_hidden, n_visible))
+    rbm.intercept_visible_ = rng.normal(0, scale, size=n_visible)
+    rbm.intercept_hidden_ = rng.normal(0, scale, size=n_hidden)
+    return rbm
+
+
+def spin_joint_log_weights(rbm):
+    """-E(v, h) = a.v + b.h + h.W.v for every spin vector v and binary h, with V and H.
+
+    Written from the energy alone, not from any conditional the library uses.
+    """
+    W, a, b = rbm.components_, rbm.intercept_visible_, rbm.intercept_hidden_
+    V = all_spins(W.shape[1])
+    H = all_states(W.shape[0])
+    return V @ a[:, None] + (H @ b)[None, :] + V @ W.T @ H.T, V, H

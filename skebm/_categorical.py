@@ -1,0 +1,718 @@
+"""Categorical visible units: each feature is one of its own set of levels.
+
+Feature ``f`` with ``K_f`` levels is a group of ``K_f`` one-hot visible
+units, exactly one of which is on.  With ``v`` the concatenated one-hot
+groups, the energy is the binary RBM's, ``E(v, h) = -a.v - b.h - h.W.v``,
+but the visible states are only the valid ones (one level per feature), so
+``p(v_f = k | h)`` is a softmax over the group's activations
+``a + W^T h``, the groups are independent given ``h``, and summing the
+visible layer out gives ``sum_f logsumexp_k(activation_fk)``.  The base
+model of AIS and parallel tempering (``W = 0``) is a product of
+independent categoricals with the training data's level frequencies.
+
+The estimator takes the table as categories (integer codes, as
+:class:`~sklearn.preprocessing.OrdinalEncoder` gives, strings, or pandas
+categoricals) and one-hot encodes it for the shared training core.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import BaseRBM
+from ._data import is_dask_array
+from ._units import VisibleUnits
+
+#: pseudo-count per level that keeps the log-frequency of an unseen level finite
+LEVEL_SMOOTHING = 0.01
+
+
+def level_log_frequencies(column_means, n_samples, n_levels):
+    """Per-level log-frequencies of the one-hot columns, smoothed, each group normalised."""
+    counts = np.asarray(column_means, dtype=np.float64) * n_samples + LEVEL_SMOOTHING
+    out = np.empty_like(counts)
+    start = 0
+    for k in n_levels:
+        group = counts[start:start + k]
+        out[start:start + k] = np.log(group) - np.log(group.sum())
+        start += k
+    return out
+
+
+class CategoricalVisible(VisibleUnits):
+    """One-hot groups of visible units, ``p(v_f = k | h) = softmax_k(a + W^T h)`` per feature.
+
+    Parameters
+    ----------
+    n_levels : sequence of int
+        Levels of each feature; the visible layer has ``sum(n_levels)`` units.
+    """
+
+    name = "categorical"
+    discrete = True
+
+    def __init__(self, n_levels):
+        self.n_levels = tuple(int(k) for k in n_levels)
+        starts = np.concatenate([[0], np.cumsum(self.n_levels)]).astype(int)
+        self.groups = [slice(int(s), int(e)) for s, e in zip(starts[:-1], starts[1:])]
+        # Groups are padded to one width so that every feature's softmax is
+        # one vectorised operation: a (rows, features, width) block whose
+        # padding entries are -inf (probability 0).  ``_padding`` picks the
+        # block's entries from the columns (column n_visible is the -inf
+        # one), ``_unpadding`` picks the columns back from the flat block.
+        width = max(self.n_levels, default=1)
+        n_visible = int(starts[-1])
+        self._padding = np.full((len(self.n_levels), width), n_visible)
+        self._unpadding = np.empty(n_visible, dtype=np.int64)
+        for feature, (group, k) in enumerate(zip(self.groups, self.n_levels)):
+            self._padding[feature, :k] = np.arange(group.start, group.stop)
+            self._unpadding[group] = feature * width + np.arange(k)
+
+    def _padded(self, bk, x):
+        """The (rows, features, width) block of ``x``'s groups, -inf where a group is short."""
+        blank = bk.zeros((x.shape[0], 1)) - np.inf
+        return bk.concatenate([x, blank], axis=1)[:, bk.index(self._padding)]
+
+    def _unpadded(self, bk, block):
+        return block.reshape(block.shape[0], -1)[:, bk.index(self._unpadding)]
+
+    def _padded_softmax(self, bk, x):
+        """Each group's softmax in the padded block, and each group's log normaliser."""
+        block = self._padded(bk, x)
+        log_norm = bk.logsumexp(block, axis=2)
+        return bk.exp(block - log_norm[:, :, None]), log_norm
+
+    def scale_visible(self, bk, params, v):
+        return v
+
+    def mean_visible(self, bk, params, h):
+        probabilities, _ = self._padded_softmax(bk, self.visible_activation(bk, params, h))
+        return self._unpadded(bk, probabilities)
+
+    def sample_visible(self, bk, params, h):
+        return self.sample_visible_given(bk, params, self.visible_activation(bk, params, h))
+
+    def sample_visible_given(self, bk, params, x, out=None):
+        """One level per feature by inverting each group's cumulative distribution."""
+        probabilities, _ = self._padded_softmax(bk, x)
+        n_rows, n_features, _ = probabilities.shape
+        cum = probabilities.cumsum(axis=2)
+        # scaled by the total so that rounding never leaves u above every level
+        u = bk.uniform((n_rows, n_features, 1)) * cum[:, :, -1:]
+        below = bk.concatenate([bk.zeros((n_rows, n_features, 1)), cum[:, :, :-1]], axis=2)
+        # u < cum steps up at the chosen level, u < below the same step one
+        # level later: the difference is exactly one-hot (0 on the padding)
+        draw = self._unpadded(bk, bk.less(u, cum) - bk.less(u, below))
+        if out is None:
+            return draw
+        out[...] = draw
+        return out
+
+    def visible_energy(self, bk, params, v):
+        return -bk.matmul(v, params["a"])
+
+    def hidden_log_weight(self, bk, params, h):
+        _, log_norm = self._padded_softmax(bk, self.visible_activation(bk, params, h))
+        return bk.matmul(h, params["b"]) + log_norm.sum(axis=1)
+
+    def independent_log_partition(self, bk, params):
+        return bk.logsumexp(self._padded(bk, params["a"][None, :]), axis=2).sum()
+
+    def visible_gradients(self, bk, params, v_pos, h_pos, v_neg, h_neg):
+        return {"a": v_pos.mean(axis=0) - v_neg.mean(axis=0)}
+
+    def initial_params(self, X_stats, n_hidden, rng):
+        return {"a": level_log_frequencies(X_stats["mean"], X_stats["n_samples"], self.n_levels)}
+
+    def base_params(self, params, X_stats):
+        return self.initial_params(X_stats, 0, None)
+
+    def n_states(self, n_units):
+        return int(np.prod(self.n_levels, dtype=object))
+
+    def states(self, start, stop, n_units):
+        """Valid one-hot rows in mixed-radix order, the last feature counting fastest."""
+        codes = np.arange(start, stop, dtype=np.int64)
+        out = np.zeros((stop - start, sum(self.n_levels)))
+        rows = np.arange(stop - start)
+        for group, k in zip(reversed(self.groups), reversed(self.n_levels)):
+            out[rows, group.start + codes % k] = 1.0
+            codes = codes // k
+        return out
+
+    def pseudo_log_likelihood(self, bk, params, v):
+        """sum_f log p(v_f | v_-f): each feature's level against every other level.
+
+        Setting feature f to level k changes the hidden input by
+        ``W[:, k] - W[:, current]`` and the visible energy by ``a_current -
+        a_k``; the log-probability of the observed level is the softmax of
+        minus the free energies over the group.
+        """
+        W, a = params["W"], params["a"]
+        x = self.hidden_activation(bk, params, v)
+        total = bk.zeros((v.shape[0],))
+        for group in self.groups:
+            current = v[:, group]
+            w_current = bk.matmul(current, W[:, group].T)
+            a_current = bk.matmul(current, a[group])
+            rest = x - w_current
+            # -F(v with feature f at level k) up to terms that do not depend on k
+            scores = bk.concatenate(
+                [
+                    (bk.softplus(rest + W[:, j][None, :]).sum(axis=1) + a[j])[:, None]
+                    for j in range(group.start, group.stop)
+                ],
+                axis=1,
+            )
+            observed = bk.softplus(x).sum(axis=1) + a_current
+            total = total + observed - bk.logsumexp(scores, axis=1)
+        return total
+
+
+class CategoricalRBM(BaseRBM):
+    """Restricted Boltzmann machine of categorical visible units and binary hidden units.
+
+    Each column of the input is one categorical feature with its own levels
+    (``categories_``, found in ``fit`` as scikit-learn's encoders find
+    them); it is modelled as a group of one-hot visible units of which
+    exactly one is on, with ``p(level k of feature f | h)`` a softmax over
+    the group.  The model gives probability only to valid rows (one level
+    per feature), so ``score_samples`` is the log-likelihood of the table's
+    rows, unlike a :class:`BernoulliRBM` on its one-hot encoding, which
+    spreads probability over rows with several levels or none.
+
+    The energy is ``E(v, h) = -a.v - b.h - h.W.v`` over the one-hot vector
+    ``v``, with ``W = components_`` (columns in the order of
+    ``categories_``, as :class:`~sklearn.preprocessing.OneHotEncoder`
+    lays them out), ``a = intercept_visible_`` and ``b =
+    intercept_hidden_``.  Training, sampling (``method="pt"`` included),
+    centering, the exact log Z (over the hidden layer, or over the valid
+    visible rows where they are fewer) and AIS (from independent
+    categoricals with the data's level frequencies) are those of
+    :class:`BernoulliRBM`.
+
+    Parameters
+    ----------
+    n_components : int, default=256
+        Number of binary hidden units.
+    categories : "auto" or list of array-like, default="auto"
+        The levels of each feature: "auto" takes the sorted values found in
+        ``fit`` (a pandas categorical column: its declared categories, used
+        or not); a list gives them per feature.  ``partial_fit`` fixes
+        them at its first call.
+    handle_unknown : {"error", "ignore"}, default="error"
+        A level not in ``categories_`` outside ``fit``: "error" raises;
+        "ignore" encodes the feature as all zeros, as
+        :class:`~sklearn.preprocessing.OneHotEncoder` does, so that it
+        adds nothing to the hidden units' input in ``transform``, and the
+        row's ``score_samples`` is -inf (the model gives it no probability).
+    learning_rate : float, default=0.1
+    batch_size : int, default=10
+    n_iter : int, default=10
+    method : {"pcd", "cd", "fpcd", "pt"}, default="pcd"
+    n_gibbs_steps : int, default=1
+    momentum : float, default=0.0
+    weight_decay : float, default=0.0
+    n_chains : int, default=None
+    centered : bool, default=False
+    learning_rate_schedule : {"linear", "constant", "invscaling"}, default="linear"
+    power_t : float, default=0.5
+    min_learning_rate : float, default=None
+    n_temperatures : int, default=10
+    swap_target : float or None, default=0.3
+    fast_learning_rate : float, default=None
+    fast_decay : float, default=0.95
+    validation_fraction : float, default=None
+    early_stopping : bool, default=False
+    n_iter_no_change : int, default=10
+    tol : float, default=1e-3
+    device : str, default=None
+    n_jobs : int, default=None
+    warm_start : bool, default=False
+    verbose : int, default=0
+    random_state : int, RandomState instance or None, default=None
+    log_partition_method : {"auto", "exact", "ais"}, default="auto"
+    ais_n_chains : int, default=100
+    ais_n_betas : int, default=14500
+        All as in :class:`BernoulliRBM`.
+
+    Attributes
+    ----------
+    categories_ : list of ndarray
+        The levels of each feature, in the order of the one-hot columns.
+    components_ : ndarray of shape (n_components, n_levels_total)
+        Weights W, one column per level of each feature.
+    intercept_hidden_ : ndarray of shape (n_components,)
+        Hidden biases b.
+    intercept_visible_ : ndarray of shape (n_levels_total,)
+        Visible biases a, one per level.
+    feature_mean_ : ndarray of shape (n_levels_total,)
+        Frequency of each level in the training data.
+    n_features_in_ : int
+        Number of categorical features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when X has string column names.
+
+    The other fitted attributes are those of :class:`BernoulliRBM`.
+
+    See Also
+    --------
+    BernoulliRBM : Binary visible units (e.g. a one-hot encoding, without
+        the one-level-per-feature constraint).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skebm import CategoricalRBM
+    >>> X = np.array([[0, 2], [1, 0], [0, 2], [1, 1], [2, 0]] * 20)
+    >>> rbm = CategoricalRBM(n_components=3, n_iter=20, random_state=0).fit(X)
+    >>> rbm.categories_[0]
+    array([0, 1, 2])
+    >>> rbm.sample(4, random_state=0).shape
+    (4, 2)
+    >>> bool(rbm.score(X) < 0)  # log-likelihood of the rows, in nats
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseRBM._parameter_constraints,
+        "categories": [StrOptions({"auto"}), list],
+        "handle_unknown": [StrOptions({"error", "ignore"})],
+    }
+
+    def __init__(
+        self,
+        n_components=256,
+        *,
+        categories="auto",
+        handle_unknown="error",
+        learning_rate=0.1,
+        batch_size=10,
+        n_iter=10,
+        method="pcd",
+        n_gibbs_steps=1,
+        momentum=0.0,
+        weight_decay=0.0,
+        n_chains=None,
+        centered=False,
+        learning_rate_schedule="linear",
+        power_t=0.5,
+        min_learning_rate=None,
+        n_temperatures=10,
+        swap_target=0.3,
+        fast_learning_rate=None,
+        fast_decay=0.95,
+        validation_fraction=None,
+        early_stopping=False,
+        n_iter_no_change=10,
+        tol=1e-3,
+        device=None,
+        n_jobs=None,
+        warm_start=False,
+        verbose=0,
+        random_state=None,
+        log_partition_method="auto",
+        ais_n_chains=100,
+        ais_n_betas=14500,
+    ):
+        super().__init__(
+            n_components=n_components,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            n_iter=n_iter,
+            method=method,
+            n_gibbs_steps=n_gibbs_steps,
+            momentum=momentum,
+            weight_decay=weight_decay,
+            n_chains=n_chains,
+            centered=centered,
+            learning_rate_schedule=learning_rate_schedule,
+            power_t=power_t,
+            min_learning_rate=min_learning_rate,
+            n_temperatures=n_temperatures,
+            swap_target=swap_target,
+            fast_learning_rate=fast_learning_rate,
+            fast_decay=fast_decay,
+            validation_fraction=validation_fraction,
+            early_stopping=early_stopping,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            device=device,
+            n_jobs=n_jobs,
+            warm_start=warm_start,
+            verbose=verbose,
+            random_state=random_state,
+            log_partition_method=log_partition_method,
+            ais_n_chains=ais_n_chains,
+            ais_n_betas=ais_n_betas,
+        )
+        self.categories = categories
+        self.handle_unknown = handle_unknown
+
+    @property
+    def _units(self):
+        categories = getattr(self, "_encoding_categories", None)
+        if categories is None:
+            # before fit the levels are unknown: the unit type without features
+            categories = getattr(self, "categories_", [])
+        return CategoricalVisible([len(levels) for levels in categories])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        tags.input_tags.sparse = False
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
+
+    # ------------------------------------------------------------------------
+    # categories <-> one-hot rows
+    # ------------------------------------------------------------------------
+    def _validate_X(self, X, *, reset, stream=False):
+        """The one-hot rows of a table of categories (``reset``: its categories found first).
+
+        Called by every method that reads rows: training, ``transform``,
+        ``free_energy``, ``score_samples``, ``gibbs``.  A new fit finds the
+        categories; others encode with the fitted ones.
+        """
+        columns = self._category_columns(X, reset=reset, allow_missing=False)
+        if reset and not (self.warm_start and hasattr(self, "categories_")):
+            self._encoding_categories = self._find_categories(columns)
+        return self._one_hot(columns, allow_missing=False)
+
+    def _validate_incomplete(self, X):
+        """One-hot rows with every level of a missing feature (``np.nan``/None) set to nan."""
+        check_is_fitted(self)
+        columns = self._category_columns(X, reset=False, allow_missing=True)
+        return self._one_hot(columns, allow_missing=True)
+
+    def _category_columns(self, X, *, reset, allow_missing):
+        """X as a list of 1-D object/number arrays, one per feature, after sklearn's checks."""
+        if is_dask_array(X):
+            X = X.compute()
+        if sp.issparse(X):
+            raise TypeError(
+                "CategoricalRBM takes a dense table of categories, not a sparse matrix; "
+                "pass the categories themselves (e.g. X.toarray() of integer codes)."
+            )
+        declared = None
+        if hasattr(X, "dtypes") and hasattr(X, "columns"):
+            declared = [
+                np.asarray(X[c].cat.categories) if str(dtype) == "category" else None
+                for c, dtype in zip(X.columns, X.dtypes)
+            ]
+            if any(d is not None for d in declared):
+                # the declared levels, not pandas' integer codes, are the values
+                X = X.astype(object).where(X.notna(), np.nan)
+        X = validate_data(
+            self, X, reset=reset, dtype=None, ensure_all_finite="allow-nan"
+            if allow_missing else True,
+        )  # fmt: skip
+        if X.dtype.kind == "O":
+            for j in range(X.shape[1]):
+                if any(isinstance(value, (list, tuple, dict, set, np.ndarray))
+                       for value in X[:, j]):
+                    raise ValueError(
+                        f"Feature {j} holds a sequence where a category belongs; each "
+                        "entry of X must be one category (a number or a string)."
+                    )
+                if not allow_missing and any(_is_missing(value) for value in X[:, j]):
+                    raise ValueError(
+                        f"Input X contains missing values (NaN or None) in feature {j}. "
+                        "CategoricalRBM models complete rows; fill them (e.g. with "
+                        "RBMImputer or SimpleImputer(strategy='most_frequent')) or pass "
+                        "the rows to conditional_sample to draw the missing levels."
+                    )
+        if reset:
+            self._declared_categories = declared
+        return [X[:, j] for j in range(X.shape[1])]
+
+    def _find_categories(self, columns):
+        if self.categories != "auto":
+            if len(self.categories) != len(columns):
+                raise ValueError(
+                    f"categories has {len(self.categories)} lists of levels, but X has "
+                    f"{len(columns)} features; give one list per column."
+                )
+            found = [np.asarray(levels) for levels in self.categories]
+        else:
+            declared = getattr(self, "_declared_categories", None) or [None] * len(columns)
+            found = [
+                np.asarray(d) if d is not None else _unique_levels(column, j)
+                for j, (column, d) in enumerate(zip(columns, declared))
+            ]
+        for j, levels in enumerate(found):
+            if len(levels) < 1:
+                raise ValueError(f"Feature {j} has no levels; give it at least one.")
+            if len(set(levels.tolist())) != len(levels):
+                raise ValueError(
+                    f"categories for feature {j} has repeated levels; give each level once."
+                )
+        return found
+
+    def _one_hot(self, columns, *, allow_missing):
+        categories = getattr(self, "_encoding_categories", None)
+        if categories is None:
+            categories = self.categories_
+        n_levels = [len(levels) for levels in categories]
+        out = np.zeros((len(columns[0]), sum(n_levels)))
+        start = 0
+        for j, (column, levels) in enumerate(zip(columns, categories)):
+            missing = np.array([_is_missing(value) for value in column], dtype=bool)
+            if missing.any() and not allow_missing:
+                raise ValueError(f"Input X contains NaN in feature {j}.")
+            position, known = _level_positions(levels, column, missing)
+            unknown = ~known & ~missing
+            if unknown.any() and self.handle_unknown == "error":
+                unseen = list(dict.fromkeys(column[unknown].tolist()))
+                raise ValueError(
+                    f"Found unknown categories {unseen[:5]} in feature {j}, not among "
+                    f"the levels found in fit ({len(levels)} levels). Refit with them, "
+                    "give them in categories=, or set handle_unknown='ignore'."
+                )
+            rows = np.flatnonzero(known & ~missing)
+            out[rows, start + position[rows]] = 1.0
+            out[missing, start:start + n_levels[j]] = np.nan
+            start += n_levels[j]
+        return out
+
+    def _visible_rows(self, X):
+        return self._validate_X(X, reset=False)
+
+    def _rows_of_visible(self, v):
+        return self._decode(v)
+
+    def _decode(self, one_hot):
+        """The level of each feature: the position of the largest entry of its group."""
+        columns = [
+            np.asarray(levels)[np.argmax(one_hot[..., group], axis=-1)]
+            for group, levels in zip(self._units.groups, self.categories_)
+        ]
+        if all(column.dtype.kind in "biuf" for column in columns):
+            return np.stack(columns, axis=-1)
+        # levels of different kinds (numbers and strings) stay themselves
+        out = np.empty(columns[0].shape + (len(columns),), dtype=object)
+        for j, column in enumerate(columns):
+            out[..., j] = column
+        return out
+
+    def _forget_encoding(self):
+        """Drop what a training call kept while it ran: ``categories_`` now holds it."""
+        self.__dict__.pop("_encoding_categories", None)
+        self.__dict__.pop("_declared_categories", None)
+
+    # ------------------------------------------------------------------------
+    # fitted attributes
+    # ------------------------------------------------------------------------
+    def _publish(self, bk, params, state, epoch=None):
+        super()._publish(bk, params, state, epoch)
+        categories = getattr(self, "_encoding_categories", None)
+        if categories is not None:
+            self.categories_ = categories
+
+    def fit(self, X, y=None):
+        """Fit the model to a table of categories.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One category per feature and row (integer codes, strings, or
+            pandas categoricals).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted model.
+        """
+        try:
+            return super().fit(X, y)
+        finally:
+            self._forget_encoding()
+
+    def partial_fit(self, X, y=None):
+        """Fit the model to one chunk of a table; the first call fixes ``categories_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One category per feature and row.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted model.
+        """
+        try:
+            return super().partial_fit(X, y)
+        finally:
+            self._forget_encoding()
+
+    # ------------------------------------------------------------------------
+    # rows out as categories
+    # ------------------------------------------------------------------------
+    def inverse_transform(self, H):
+        """The most probable level of each feature given hidden vectors.
+
+        Parameters
+        ----------
+        H : array-like of shape (n_samples, n_components)
+            Hidden states or probabilities (e.g. the output of ``transform``).
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The level of each feature with the largest p(level | h).
+        """
+        return self._decode(super().inverse_transform(H))
+
+    def level_probabilities(self, H):
+        """p(level | h) of every level of every feature, in the one-hot layout.
+
+        Parameters
+        ----------
+        H : array-like of shape (n_samples, n_components)
+            Hidden states or probabilities.
+
+        Returns
+        -------
+        P : ndarray of shape (n_samples, n_levels_total)
+            Columns in the order of ``categories_``; each feature's sum to 1.
+        """
+        return super().inverse_transform(H)
+
+    def gibbs(self, v):
+        """One block-Gibbs step from rows of categories; returns rows of categories.
+
+        Parameters
+        ----------
+        v : array-like of shape (n_samples, n_features)
+            Rows to start from.
+
+        Returns
+        -------
+        v_new : ndarray of shape (n_samples, n_features)
+            The rows after one step.
+        """
+        return self._decode(super().gibbs(v))
+
+    def sample(self, n_samples=1, **kwargs):
+        """Draw rows of categories from the model (see :meth:`BernoulliRBM.sample`).
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows (chains).
+        **kwargs
+            ``n_steps``, ``random_state``, ``method``, ``n_temperatures``.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            One level per feature, from ``categories_``.
+        """
+        return self._decode(super().sample(n_samples, **kwargs))
+
+    def conditional_sample(self, X, **kwargs):
+        """Draws of the missing levels of each row given its observed ones.
+
+        Missing entries are ``np.nan`` (or None in an object array).  See
+        :meth:`BernoulliRBM.conditional_sample` for the chains.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Rows with missing entries.
+        **kwargs
+            ``n_samples``, ``n_steps``, ``random_state``, ``method``,
+            ``n_temperatures``.
+
+        Returns
+        -------
+        samples : ndarray of shape (n_samples, n_rows, n_features)
+            The rows with their missing levels drawn.
+        """
+        return self._decode(super().conditional_sample(X, **kwargs))
+
+    def conditional_mean(self, X, **kwargs):
+        """p(level | observed entries) of every level, in the one-hot layout.
+
+        The conditional probabilities of the missing features' levels (an
+        observed feature's are its one-hot encoding), estimated as in
+        :meth:`BernoulliRBM.conditional_mean`; the expectation of a category
+        has no meaning, so its distribution is returned instead.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Rows with missing entries.
+        **kwargs
+            ``n_steps``, ``burn_in``, ``random_state``.
+
+        Returns
+        -------
+        P : ndarray of shape (n_rows, n_levels_total)
+            Columns in the order of ``categories_``.
+        """
+        return super().conditional_mean(X, **kwargs)
+
+    def score_samples(self, X):
+        """Log-likelihood of each row in nats; -inf for a row with an unknown level.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows of categories.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            log p(row).
+        """
+        scores = super().score_samples(X)
+        if self.handle_unknown == "ignore":
+            one_hot = self._validate_X(X, reset=False)
+            unseen = np.zeros(len(one_hot), dtype=bool)
+            for group in self._units.groups:
+                unseen |= one_hot[:, group].sum(axis=1) == 0
+            scores = np.where(unseen, -np.inf, scores)
+        return scores
+
+
+def _is_missing(value):
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def _unique_levels(column, feature):
+    """The sorted distinct values of a column, as scikit-learn's encoders find them."""
+    try:
+        return np.unique(column)
+    except TypeError:
+        raise TypeError(
+            f"Feature {feature} mixes values that cannot be sorted together (e.g. numbers "
+            "and strings); convert the column to one type, e.g. X.astype(str)."
+        ) from None
+
+
+def _level_positions(levels, column, missing):
+    """Each entry's position in ``levels``, and whether it is one of them.
+
+    Numbers are matched by value (the code 2 and the level 2.0 are one
+    level), anything else by equality, as a dict lookup does.
+    """
+    levels, column = np.asarray(levels), np.asarray(column)
+    if levels.dtype.kind in "biuf" and column.dtype.kind in "biuf":
+        order = np.argsort(levels, kind="stable")
+        sorted_levels = levels[order].astype(np.float64)
+        values = np.where(missing, sorted_levels[0], column.astype(np.float64))
+        found = np.searchsorted(sorted_levels, values).clip(0, len(levels) - 1)
+        return order[found], sorted_levels[found] == values
+    lookup = {level: i for i, level in enumerate(levels.tolist())}
+    positions = [lookup.get(value, -1) if not _is_missing(value) else -1
+                 for value in column.tolist()]
+    positions = np.asarray(positions, dtype=np.int64)
+    return positions.clip(0, None), positions >= 0
