@@ -99,5 +99,6 @@ def main():
         print(f"  {name:20s} RMSE {np.mean(rmse):.4f} (draws: "
               + ", ".join(f"{r:.4f}" for r in rmse) + ")", flush=True)
 
+
 if __name__ == "__main__":
     main()
