@@ -36,7 +36,7 @@ from sklearn.impute import KNNImputer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
-from skebm import BernoulliRBM  # noqa: E402
+from skebm import BernoulliRBM, RBMImputer  # noqa: E402
 
 OUTPUT = Path(os.environ.get("SKEBM_EXAMPLES_OUTPUT", "."))
 OUTPUT.mkdir(parents=True, exist_ok=True)
@@ -123,18 +123,24 @@ fig.savefig(OUTPUT / "inpainting_digits.png", dpi=100)
 # %%
 # How good are the completions?
 # -----------------------------
-# Every test digit loses its bottom half, and three fillings are compared
+# Every test digit loses its bottom half, and four fillings are compared
 # on the missing pixels: the training digits' column means, the mean of the
-# 10 training digits whose top halves are nearest (``KNNImputer``), and the
+# 10 training digits whose top halves are nearest (``KNNImputer``), the
 # RBM's conditional mean (1000 clamped Gibbs steps per digit, after 50 of
-# burn-in).  The RMSE compares the filled values with the true pixels; the
+# burn-in), and :class:`~skebm.RBMImputer`, which trains its own RBM on the
+# training digits and the occluded ones together, filling in the missing
+# halves as it goes (Monte Carlo EM), and then fills them with conditional
+# means.  The RMSE compares the filled values with the true pixels; the
 # pixel accuracy rounds them to 0 or 1 first.
 column_means = X_train.mean(axis=0)
+both = np.vstack([X_train, X_occluded])  # what an imputer is fitted on
 filled = {
     "column means": np.where(np.isnan(X_occluded), column_means, X_occluded),
     "KNNImputer": KNNImputer(n_neighbors=10).fit(X_train).transform(X_occluded),
     "RBM conditional mean": rbm.conditional_mean(X_occluded, n_steps=1000,
                                                  random_state=0),
+    "RBMImputer": RBMImputer(visible_units="bernoulli", n_components=128,
+                             random_state=0).fit_transform(both)[len(X_train):],
 }
 print(f"\n{'bottom half filled with':<24}{'RMSE':>6}{'pixel accuracy':>16}"
       f"{'classifier accuracy':>21}")
@@ -158,10 +164,12 @@ print(f"a classifier trained on top halves only: "
 # ones: the classifier on completed digits does about as well as one
 # trained on top halves alone, which is the point of filling in (a model
 # trained on complete data can be used on incomplete data unchanged), not
-# a gain beyond it.  And with 1257 training digits, averaging the nearest
-# neighbours is as good a point estimate, or slightly better: the RBM's
-# strength is the distribution, whose draws (above) show the several ways a
-# digit can end, and which gives likelihoods and samples as well.
-# :class:`~skebm.RBMImputer` wraps the conditional mean (or a draw) as a
-# scikit-learn imputer for pipelines.
+# a gain beyond it.  And with 1257 training digits, averaging the 10
+# nearest neighbours is a good point estimate: the RBM trained for samples
+# above is a little behind it, and :class:`~skebm.RBMImputer`, whose RBM
+# is trained for filling in (with the incomplete digits among its data),
+# matches it (RMSE 0.310 both; pixel accuracy 86.2% against 85.9%; with
+# its default of 5 neighbours, KNNImputer's RMSE is 0.320).  The RBM's
+# strength is the distribution, whose draws (above) show the several ways
+# a digit can end, and which gives likelihoods and samples as well.
 print(f"figures saved to {OUTPUT}")
