@@ -13,8 +13,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._dbn import RBM_BY_VISIBLE_UNITS
 from ._transaction import Transaction
 
-#: the imputer's step size per visible unit type when ``learning_rate=None``
-DEFAULT_LEARNING_RATE = {"bernoulli": 0.05, "gaussian": 0.01}
+#: the imputer's step size per visible unit type when ``learning_rate=None``;
+#: spins move the energy four times as far per step as 0/1 units (v = 2x - 1
+#: doubles both the gradient and its effect), so a quarter is the same step
+DEFAULT_LEARNING_RATE = {"bernoulli": 0.05, "spin": 0.0125, "gaussian": 0.01, "categorical": 0.05}
+#: units whose conditional means are valid inputs of the units themselves
+MEAN_VALUED = {"bernoulli", "spin"}
 
 
 class RBMImputer(TransformerMixin, BaseEstimator):
@@ -28,7 +32,8 @@ class RBMImputer(TransformerMixin, BaseEstimator):
     scikit-learn's imputers.
 
     **Training on incomplete rows** (Monte Carlo EM).  The missing entries
-    of the training rows start at their column means.  Training runs in
+    of the training rows start at their column means (categorical units:
+    their column's most frequent level).  Training runs in
     ``em_rounds`` rounds of equal length; after each round but the last,
     the missing entries are redrawn from the model's conditional given each
     row's observed entries, so that the model learns from the observed
@@ -43,16 +48,21 @@ class RBMImputer(TransformerMixin, BaseEstimator):
     ----------
     missing_values : float or None, default=np.nan
         The placeholder of a missing value; ``np.nan`` (or None) for NaN.
-    visible_units : {"gaussian", "bernoulli"}, default="gaussian"
+    visible_units : {"gaussian", "bernoulli", "spin", "categorical"}, default="gaussian"
         The RBM: Gaussian units for real-valued columns (standardise them
-        first), Bernoulli units for binary data or values in [0, 1].
+        first), Bernoulli units for binary data or values in [0, 1], spins
+        for data in {-1, +1}, categorical units for integer-coded categories
+        (as :class:`~sklearn.preprocessing.OrdinalEncoder` gives them, with
+        ``np.nan`` where missing), which are filled with their most probable
+        level (or a draw) instead of a mean.
     n_components : int, default=256
         Hidden units of the RBM.
     n_iter : int, default=200
         Training epochs, all rounds together.
     learning_rate : float, default=None
-        Step size; None uses 0.05 for Bernoulli units and 0.01 (the RBM's
-        default) for Gaussian units.
+        Step size; None uses 0.05 for Bernoulli and categorical units,
+        0.0125 for spins (the same step) and 0.01 (the RBM's default) for
+        Gaussian units.
     batch_size : int, default=10
         Rows per update.
     centered : bool, default=True
@@ -101,7 +111,7 @@ class RBMImputer(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "missing_values": [Real, None],
-        "visible_units": [StrOptions({"bernoulli", "gaussian"})],
+        "visible_units": [StrOptions(set(DEFAULT_LEARNING_RATE))],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "n_iter": [Interval(Integral, 0, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
@@ -193,8 +203,7 @@ class RBMImputer(TransformerMixin, BaseEstimator):
         with Transaction(self):
             X = self._as_nan(self._validate(X, reset=True))
             missing = np.isnan(X)
-            means = np.nanmean(np.where(np.all(missing, axis=0), 0.0, X), axis=0)
-            filled = np.where(missing, means, X)
+            filled = np.where(missing, self._first_guess(X, missing), X)
             rng = check_random_state(self.random_state)
             settings = dict(
                 n_components=self.n_components, batch_size=self.batch_size,
@@ -223,18 +232,29 @@ class RBMImputer(TransformerMixin, BaseEstimator):
                 self.indicator_.fit(X)
         return self
 
+    def _first_guess(self, X, missing):
+        """Where the missing training entries start: column means, or most frequent levels."""
+        if self.visible_units != "categorical":
+            return np.nanmean(np.where(np.all(missing, axis=0), 0.0, X), axis=0)
+        guess = np.zeros(X.shape[1], dtype=X.dtype)
+        for j in range(X.shape[1]):
+            levels, counts = np.unique(X[~missing[:, j], j], return_counts=True)
+            if len(levels):
+                guess[j] = levels[np.argmax(counts)]
+        return guess
+
     def _redraw(self, rbm, incomplete):
         """The E step: the missing training entries given the model and the observed ones.
 
-        Binary units get their conditional means (probabilities, which they
+        Binary units (and spins) get their conditional means (which they
         train on as they are): a single draw per entry would be learned as
         if observed, and the model, trained on its own guesses, grows sure
         of them (on digits with the bottom half missing, the RMSE of its
         fill was 0.363 with draws and 0.314 with means; KNNImputer's 0.320).
         Gaussian units get a draw: a mean has no spread, and sigma would
-        shrink to fit it.
+        shrink to fit it; categorical units too: a row holds one level.
         """
-        if self.visible_units == "bernoulli":
+        if self.visible_units in MEAN_VALUED:
             return rbm.conditional_mean(incomplete, n_steps=20, burn_in=self.burn_in)
         return rbm.conditional_sample(incomplete, n_steps=self.burn_in + 1)[0]
 
@@ -263,6 +283,9 @@ class RBMImputer(TransformerMixin, BaseEstimator):
             filled = self.rbm_.conditional_mean(
                 X, n_steps=self.n_steps, burn_in=self.burn_in, random_state=self.random_state
             )
+            if self.visible_units == "categorical":
+                # the level probabilities, one-hot layout: the most probable level
+                filled = self.rbm_._rows_of_visible(filled)
         filled = filled.astype(X.dtype, copy=False)
         if self.indicator_ is not None:
             filled = np.hstack([filled, self.indicator_.transform(X).astype(X.dtype)])
