@@ -459,7 +459,12 @@ class CategoricalRBM(BaseRBM):
         out = np.zeros((len(columns[0]), sum(n_levels)))
         start = 0
         for j, (column, levels) in enumerate(zip(columns, categories)):
-            missing = np.array([_is_missing(value) for value in column], dtype=bool)
+            if column.dtype.kind == "f":
+                missing = np.isnan(column)
+            elif column.dtype.kind == "O":
+                missing = np.array([_is_missing(value) for value in column], dtype=bool)
+            else:
+                missing = np.zeros(len(column), dtype=bool)
             if missing.any() and not allow_missing:
                 raise ValueError(f"Input X contains NaN in feature {j}.")
             position, known = _level_positions(levels, column, missing)
