@@ -6,8 +6,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.impute import MissingIndicator
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._dbn import RBM_BY_VISIBLE_UNITS
@@ -33,13 +33,14 @@ class RBMImputer(TransformerMixin, BaseEstimator):
 
     **Training on incomplete rows** (Monte Carlo EM).  The missing entries
     of the training rows start at their column means (categorical units:
-    their column's most frequent level).  Training runs in
-    ``em_rounds`` rounds of equal length; after each round but the last,
-    the missing entries are redrawn from the model's conditional given each
-    row's observed entries, so that the model learns from the observed
-    entries and its own ever better guesses of the rest instead of from
-    the column means.  The learning rate is constant until the last round,
-    which decays it (see ``learning_rate_schedule`` of
+    their column's most frequent level).  Training runs in ``em_rounds``
+    rounds of equal length; after each round but the last, the missing
+    entries are estimated anew from the model's conditional given each
+    row's observed entries (binary units and spins take their conditional
+    means, Gaussian and categorical units a draw), so that the model learns
+    from the observed entries and its own ever better guesses of the rest
+    instead of from the column means.  The learning rate is constant until
+    the last round, which decays it (see ``learning_rate_schedule`` of
     :class:`BernoulliRBM`).  Gaussian units learn their per-feature sigma
     (``learn_sigma=True``): the conditional spread of a feature given the
     others is what imputation needs, and it is far below the feature's own.
@@ -69,8 +70,8 @@ class RBMImputer(TransformerMixin, BaseEstimator):
         Train with centered gradients (see :class:`BernoulliRBM`).
     em_rounds : int, default=10
         Rounds of training between which the missing training entries are
-        redrawn from the model (see above); 1 trains on the column means
-        alone.  Capped at ``n_iter``.
+        estimated anew from the model (see above); 1 trains on the column
+        means alone.  Capped at ``n_iter``.
     sample_posterior : bool, default=False
         Fill with a draw from the conditional instead of its mean.
     n_steps : int, default=200
