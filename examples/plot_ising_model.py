@@ -197,7 +197,7 @@ print(f"figure saved to {OUTPUT / 'ising_model.png'}")
 # state and more with one or two isolated flipped spins than the data have,
 # the fine structure of the ordered phase that it has to express through its
 # hidden units.  That takes capacity and time: this example's 64 hidden
-# units and 60 epochs keep it to a minute; with 256 hidden units and 300
+# units and 60 epochs keep it quick; with 256 hidden units and 300
 # epochs (12 minutes a temperature, ``python benchmarks/sampling_quality.py
 # --part ising``) the energy histograms at both temperatures come within
 # 0.04-0.06 in total variation of an independent Monte Carlo run, as close
