@@ -1060,9 +1060,10 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         exact_layer = enumeration_layer(self._units, n_visible, n_hidden)
         if method == "exact" and exact_layer is None:
             raise ValueError(
-                f"method='exact' needs a layer of at most {MAX_EXACT_UNITS} "
-                f"enumerable units; this model has {n_hidden} hidden and "
-                f"{n_visible} visible units. Use method='ais' (or 'auto')."
+                f"method='exact' needs a layer of at most 2**{MAX_EXACT_UNITS} "
+                f"enumerable states ({MAX_EXACT_UNITS} binary units); this model has "
+                f"{n_hidden} hidden and {n_visible} visible units. Use method='ais' "
+                "(or 'auto')."
             )
         if method == "exact" or (method == "auto" and exact_layer is not None):
             return ("exact",)
@@ -1149,7 +1150,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return float(np.mean(self.score_samples(X)))
 
     def pseudo_log_likelihood(self, X):
-        """The exact pseudo-log-likelihood of each row (binary or spin visible units).
+        """The exact pseudo-log-likelihood of each row (discrete visible units).
 
         ``sum_i log p(v_i | v_-i) = sum_i log sigmoid(F(v with bit i flipped)
         - F(v))``, summed over every feature: exact and deterministic, with no
@@ -1158,7 +1159,8 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         bit ``i``, an unbiased one-bit estimate of this sum: its mean over
         the random bit equals this value.  Values strictly between 0 and 1
         are "flipped" to ``1 - v_i``, as scikit-learn does (spin units: values
-        in [-1, 1] to ``-v_i``).
+        in [-1, 1] to ``-v_i``).  For categorical units the sum runs over the
+        features, each feature's level against all of its levels.
 
         Parameters
         ----------
