@@ -151,6 +151,8 @@ class CategoricalVisible(VisibleUnits):
         """
         W, a = params["W"], params["a"]
         x = self.hidden_activation(bk, params, v)
+        # -F(v) up to the visible energy of the other features, the same for every feature
+        observed_softplus = bk.softplus(x).sum(axis=1)
         total = bk.zeros((v.shape[0],))
         for group in self.groups:
             current = v[:, group]
@@ -165,7 +167,7 @@ class CategoricalVisible(VisibleUnits):
                 ],
                 axis=1,
             )
-            observed = bk.softplus(x).sum(axis=1) + a_current
+            observed = observed_softplus + a_current
             total = total + observed - bk.logsumexp(scores, axis=1)
         return total
 
