@@ -354,10 +354,8 @@ class CategoricalRBM(BaseRBM):
 
     @property
     def _units(self):
-        categories = getattr(self, "_encoding_categories", None)
-        if categories is None:
-            # before fit the levels are unknown: the unit type without features
-            categories = getattr(self, "categories_", [])
+        # before fit the levels are unknown: the unit type without features
+        categories = getattr(self, "categories_", [])
         return CategoricalVisible([len(levels) for levels in categories])
 
     def __sklearn_tags__(self):
@@ -375,22 +373,28 @@ class CategoricalRBM(BaseRBM):
         """The one-hot rows of a table of categories (``reset``: its categories found first).
 
         Called by every method that reads rows: training, ``transform``,
-        ``free_energy``, ``score_samples``, ``gibbs``.  A new fit finds the
-        categories; others encode with the fitted ones.
+        ``free_energy``, ``score_samples``, ``gibbs``.  A new fit sets
+        ``categories_`` here, before training needs the unit type; if the
+        call fails, its transaction puts the previous ones back.  Other
+        calls encode with the fitted ones.
         """
-        columns = self._category_columns(X, reset=reset, allow_missing=False)
+        columns, declared = self._category_columns(X, reset=reset, allow_missing=False)
         if reset and not (self.warm_start and hasattr(self, "categories_")):
-            self._encoding_categories = self._find_categories(columns)
+            self.categories_ = self._find_categories(columns, declared)
         return self._one_hot(columns, allow_missing=False)
 
     def _validate_incomplete(self, X):
         """One-hot rows with every level of a missing feature (``np.nan``/None) set to nan."""
         check_is_fitted(self)
-        columns = self._category_columns(X, reset=False, allow_missing=True)
+        columns, _ = self._category_columns(X, reset=False, allow_missing=True)
         return self._one_hot(columns, allow_missing=True)
 
     def _category_columns(self, X, *, reset, allow_missing):
-        """X as a list of 1-D object/number arrays, one per feature, after sklearn's checks."""
+        """X as a list of 1-D object/number arrays, one per feature, after sklearn's checks.
+
+        Also the levels each pandas categorical column declares (None for
+        other columns), or None when X is not a DataFrame.
+        """
         if is_dask_array(X):
             X = X.compute()
         if sp.issparse(X):
@@ -426,11 +430,9 @@ class CategoricalRBM(BaseRBM):
                         "RBMImputer or SimpleImputer(strategy='most_frequent')) or pass "
                         "the rows to conditional_sample to draw the missing levels."
                     )
-        if reset:
-            self._declared_categories = declared
-        return [X[:, j] for j in range(X.shape[1])]
+        return [X[:, j] for j in range(X.shape[1])], declared
 
-    def _find_categories(self, columns):
+    def _find_categories(self, columns, declared):
         if self.categories != "auto":
             if len(self.categories) != len(columns):
                 raise ValueError(
@@ -439,7 +441,7 @@ class CategoricalRBM(BaseRBM):
                 )
             found = [np.asarray(levels) for levels in self.categories]
         else:
-            declared = getattr(self, "_declared_categories", None) or [None] * len(columns)
+            declared = declared or [None] * len(columns)
             found = [
                 np.asarray(d) if d is not None else _unique_levels(column, j)
                 for j, (column, d) in enumerate(zip(columns, declared))
@@ -454,9 +456,7 @@ class CategoricalRBM(BaseRBM):
         return found
 
     def _one_hot(self, columns, *, allow_missing):
-        categories = getattr(self, "_encoding_categories", None)
-        if categories is None:
-            categories = self.categories_
+        categories = self.categories_
         n_levels = [len(levels) for levels in categories]
         out = np.zeros((len(columns[0]), sum(n_levels)))
         start = 0
@@ -504,20 +504,6 @@ class CategoricalRBM(BaseRBM):
             out[..., j] = column
         return out
 
-    def _forget_encoding(self):
-        """Drop what a training call kept while it ran: ``categories_`` now holds it."""
-        self.__dict__.pop("_encoding_categories", None)
-        self.__dict__.pop("_declared_categories", None)
-
-    # ------------------------------------------------------------------------
-    # fitted attributes
-    # ------------------------------------------------------------------------
-    def _publish(self, bk, params, state, epoch=None):
-        super()._publish(bk, params, state, epoch)
-        categories = getattr(self, "_encoding_categories", None)
-        if categories is not None:
-            self.categories_ = categories
-
     def fit(self, X, y=None):
         """Fit the model to a table of categories.
 
@@ -534,10 +520,7 @@ class CategoricalRBM(BaseRBM):
         self : object
             The fitted model.
         """
-        try:
-            return super().fit(X, y)
-        finally:
-            self._forget_encoding()
+        return super().fit(X, y)
 
     def partial_fit(self, X, y=None):
         """Fit the model to one chunk of a table; the first call fixes ``categories_``.
@@ -554,10 +537,7 @@ class CategoricalRBM(BaseRBM):
         self : object
             The fitted model.
         """
-        try:
-            return super().partial_fit(X, y)
-        finally:
-            self._forget_encoding()
+        return super().partial_fit(X, y)
 
     # ------------------------------------------------------------------------
     # rows out as categories
