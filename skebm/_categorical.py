@@ -16,6 +16,7 @@ categoricals) and one-hot encodes it for the shared training core.
 """
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -372,28 +373,62 @@ class CategoricalRBM(BaseRBM):
     def _validate_X(self, X, *, reset, stream=False):
         """The one-hot rows of a table of categories (``reset``: its categories found first).
 
-        Called by every method that reads rows: training, ``transform``,
+        Called by every method that reads rows: training (``fit`` and
+        ``partial_fit``, the only callers with ``stream``), ``transform``,
         ``free_energy``, ``score_samples``, ``gibbs``.  A new fit sets
         ``categories_`` here, before training needs the unit type; if the
-        call fails, its transaction puts the previous ones back.  Other
-        calls encode with the fitted ones.
+        call fails, its transaction puts the previous ones back.  A fit that
+        continues (``warm_start``) keeps them and checks that X has the same
+        features; other calls encode with the fitted ones.  Training rows
+        must hold known levels whatever ``handle_unknown`` says: an all-zero
+        group is no row of the model.
         """
-        columns, declared = self._category_columns(X, reset=reset, allow_missing=False)
-        if reset and not (self.warm_start and hasattr(self, "categories_")):
+        warm = reset and self.warm_start and hasattr(self, "categories_")
+        fitted_categories = self.categories_ if warm else None
+        columns, missing, declared = self._category_columns(
+            X, reset=reset, allow_missing=False
+        )
+        if warm:
+            self._check_warm_categories(fitted_categories, len(columns))
+        elif reset:
             self.categories_ = self._find_categories(columns, declared)
-        return self._one_hot(columns, allow_missing=False)
+        return self._one_hot(columns, missing, training=stream)
 
     def _validate_incomplete(self, X):
-        """One-hot rows with every level of a missing feature (``np.nan``/None) set to nan."""
+        """One-hot rows with every level of a missing feature set to nan.
+
+        Missing entries are what pandas counts as missing: ``np.nan``,
+        None, ``pd.NA`` and ``pd.NaT``.
+        """
         check_is_fitted(self)
-        columns, _ = self._category_columns(X, reset=False, allow_missing=True)
-        return self._one_hot(columns, allow_missing=True)
+        columns, missing, _ = self._category_columns(X, reset=False, allow_missing=True)
+        return self._one_hot(columns, missing)
+
+    def _check_warm_categories(self, fitted_categories, n_features):
+        """Raise unless a warm-started fit continues the fitted features and levels."""
+        if n_features != len(fitted_categories):
+            raise ValueError(
+                f"X has {n_features} features, but the fitted model, which "
+                f"warm_start=True continues, has {len(fitted_categories)}; call fit (with "
+                "warm_start=False) to start a new model."
+            )
+        if self.categories != "auto" and any(
+            len(given) != len(fitted) or list(given) != list(fitted)
+            for given, fitted in zip(self.categories, fitted_categories)
+        ):
+            raise ValueError(
+                "categories differs from the fitted categories_, which warm_start=True "
+                "keeps (the weights belong to those levels); call fit with "
+                "warm_start=False to learn the new levels."
+            )
 
     def _category_columns(self, X, *, reset, allow_missing):
         """X as a list of 1-D object/number arrays, one per feature, after sklearn's checks.
 
-        Also the levels each pandas categorical column declares (None for
-        other columns), or None when X is not a DataFrame.
+        Also the missing entries of each column (boolean arrays; ``np.nan``
+        stands in every missing entry of the columns) and the levels each
+        pandas categorical column declares (None for other columns), or None
+        when X is not a DataFrame.
         """
         if is_dask_array(X):
             X = X.compute()
@@ -408,29 +443,44 @@ class CategoricalRBM(BaseRBM):
                 np.asarray(X[c].cat.categories) if str(dtype) == "category" else None
                 for c, dtype in zip(X.columns, X.dtypes)
             ]
-            if any(d is not None for d in declared):
-                # the declared levels, not pandas' integer codes, are the values
-                X = X.astype(object).where(X.notna(), np.nan)
-        X = validate_data(
-            self, X, reset=reset, dtype=None, ensure_all_finite="allow-nan"
-            if allow_missing else True,
-        )  # fmt: skip
-        if X.dtype.kind == "O":
-            for j in range(X.shape[1]):
-                if any(isinstance(value, (list, tuple, dict, set, np.ndarray))
-                       for value in X[:, j]):
+            # the declared levels, not pandas' integer codes, are the values;
+            # pandas' missing markers (pd.NA, None, NaT) in any column become nan
+            convert = [
+                j for j, (c, d) in enumerate(zip(X.columns, declared))
+                if d is not None or (X.dtypes.iloc[j].kind != "f" and X.iloc[:, j].isna().any())
+            ]  # fmt: skip
+            if convert:
+                X = X.copy()
+                for j in convert:
+                    column = X.iloc[:, j]
+                    X.isetitem(j, column.astype(object).where(column.notna(), np.nan))
+        # missing entries are found below with pandas' own test, which knows
+        # pd.NA (sklearn's finiteness check cannot compare it)
+        X = validate_data(self, X, reset=reset, dtype=None, ensure_all_finite="allow-nan")
+        columns, missing = [], []
+        for j in range(X.shape[1]):
+            column = X[:, j]
+            if column.dtype.kind == "O" and any(
+                isinstance(value, (list, tuple, dict, set, np.ndarray)) for value in column
+            ):
+                raise ValueError(
+                    f"Feature {j} holds a sequence where a category belongs; each "
+                    "entry of X must be one category (a number or a string)."
+                )
+            gaps = np.asarray(pd.isna(column), dtype=bool)
+            if gaps.any():
+                if not allow_missing:
                     raise ValueError(
-                        f"Feature {j} holds a sequence where a category belongs; each "
-                        "entry of X must be one category (a number or a string)."
-                    )
-                if not allow_missing and any(_is_missing(value) for value in X[:, j]):
-                    raise ValueError(
-                        f"Input X contains missing values (NaN or None) in feature {j}. "
-                        "CategoricalRBM models complete rows; fill them (e.g. with "
+                        f"Input X contains missing values (NaN, None or pd.NA) in feature "
+                        f"{j}. CategoricalRBM models complete rows; fill them (e.g. with "
                         "RBMImputer or SimpleImputer(strategy='most_frequent')) or pass "
                         "the rows to conditional_sample to draw the missing levels."
                     )
-        return [X[:, j] for j in range(X.shape[1])], declared
+                if column.dtype.kind == "O":
+                    column = np.where(gaps, np.nan, column)
+            columns.append(column)
+            missing.append(gaps)
+        return columns, missing, declared
 
     def _find_categories(self, columns, declared):
         if self.categories != "auto":
@@ -455,32 +505,36 @@ class CategoricalRBM(BaseRBM):
                 )
         return found
 
-    def _one_hot(self, columns, *, allow_missing):
+    def _one_hot(self, columns, missing, *, training=False):
+        """The one-hot rows of the columns; a missing entry's group is all nan."""
         categories = self.categories_
+        if len(columns) != len(categories):
+            raise ValueError(
+                f"X has {len(columns)} features, but {type(self).__name__} was fitted "
+                f"with {len(categories)}."
+            )
         n_levels = [len(levels) for levels in categories]
         out = np.zeros((len(columns[0]), sum(n_levels)))
         start = 0
         for j, (column, levels) in enumerate(zip(columns, categories)):
-            if column.dtype.kind == "f":
-                missing = np.isnan(column)
-            elif column.dtype.kind == "O":
-                missing = np.array([_is_missing(value) for value in column], dtype=bool)
-            else:
-                missing = np.zeros(len(column), dtype=bool)
-            if missing.any() and not allow_missing:
-                raise ValueError(f"Input X contains NaN in feature {j}.")
-            position, known = _level_positions(levels, column, missing)
-            unknown = ~known & ~missing
-            if unknown.any() and self.handle_unknown == "error":
+            position, known = _level_positions(levels, column, missing[j])
+            unknown = ~known & ~missing[j]
+            if unknown.any() and (training or self.handle_unknown == "error"):
                 unseen = list(dict.fromkeys(column[unknown].tolist()))
+                fixes = (
+                    "call fit with warm_start=False to learn them, or give them in "
+                    "categories= at a new fit"
+                    if training
+                    else "refit with them, give them in categories=, or set "
+                    "handle_unknown='ignore'"
+                )
                 raise ValueError(
                     f"Found unknown categories {unseen[:5]} in feature {j}, not among "
-                    f"the levels found in fit ({len(levels)} levels). Refit with them, "
-                    "give them in categories=, or set handle_unknown='ignore'."
+                    f"the {len(levels)} levels of categories_; {fixes}."
                 )
-            rows = np.flatnonzero(known & ~missing)
+            rows = np.flatnonzero(known & ~missing[j])
             out[rows, start + position[rows]] = 1.0
-            out[missing, start:start + n_levels[j]] = np.nan
+            out[missing[j], start:start + n_levels[j]] = np.nan
             start += n_levels[j]
         return out
 
@@ -670,10 +724,6 @@ class CategoricalRBM(BaseRBM):
         return scores
 
 
-def _is_missing(value):
-    return value is None or (isinstance(value, float) and np.isnan(value))
-
-
 def _unique_levels(column, feature):
     """The sorted distinct values of a column, as scikit-learn's encoders find them."""
     try:
@@ -699,7 +749,7 @@ def _level_positions(levels, column, missing):
         found = np.searchsorted(sorted_levels, values).clip(0, len(levels) - 1)
         return order[found], sorted_levels[found] == values
     lookup = {level: i for i, level in enumerate(levels.tolist())}
-    positions = [lookup.get(value, -1) if not _is_missing(value) else -1
-                 for value in column.tolist()]
+    positions = [lookup.get(value, -1) if not gap else -1
+                 for value, gap in zip(column.tolist(), missing.tolist())]
     positions = np.asarray(positions, dtype=np.int64)
     return positions.clip(0, None), positions >= 0
