@@ -1,5 +1,7 @@
 """RBMImputer: missing values filled in by an RBM's conditional distribution."""
 
+import time
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -10,8 +12,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._base import _explain_strings
 from ._dbn import RBM_BY_VISIBLE_UNITS
-from ._transaction import Transaction
+from ._exceptions import caller_stacklevel
+from ._transaction import Transaction, transactional
 
 #: the imputer's step size per visible unit type when ``learning_rate=None``;
 #: spins move the energy four times as far per step as 0/1 units (v = 2x - 1
@@ -41,7 +45,10 @@ class RBMImputer(TransformerMixin, BaseEstimator):
     from the observed entries and its own ever better guesses of the rest
     instead of from the column means.  The learning rate is constant until
     the last round, which decays it (see ``learning_rate_schedule`` of
-    :class:`BernoulliRBM`).  Gaussian units learn their per-feature sigma
+    :class:`BernoulliRBM`).  A column with no observed value has nothing to
+    learn from: as scikit-learn's imputers do, it is dropped with a warning
+    (or kept and filled with 0, ``keep_empty_features=True``), and the RBM
+    models the other columns.  Gaussian units learn their per-feature sigma
     (``learn_sigma=True``): the conditional spread of a feature given the
     others is what imputation needs, and it is far below the feature's own.
 
@@ -81,15 +88,24 @@ class RBMImputer(TransformerMixin, BaseEstimator):
         Clamped Gibbs steps run first.
     add_indicator : bool, default=False
         Append a :class:`~sklearn.impute.MissingIndicator`'s columns.
+    keep_empty_features : bool, default=False
+        Keep the columns that had no observed value in ``fit``, filled with
+        0, instead of dropping them from ``transform``'s output.
     device : str, default=None
         Where the RBM computes (see :class:`BernoulliRBM`).
+    verbose : int, default=0
+        1 prints a line per round of training and per ``transform``; 2 also
+        the RBM's epochs (see ``verbose`` of :class:`BernoulliRBM`).
     random_state : int, RandomState instance or None, default=None
         Seed of training and of the chains of ``transform``.
 
     Attributes
     ----------
-    rbm_ : BernoulliRBM or GaussianBernoulliRBM
-        The fitted model.
+    rbm_ : BernoulliRBM, GaussianBernoulliRBM, SpinRBM or CategoricalRBM
+        The fitted model, of the columns that had an observed value in ``fit``.
+    empty_features_ : ndarray of bool of shape (`n_features_in_`,)
+        The columns with no observed value in ``fit`` (dropped, or filled
+        with 0 under ``keep_empty_features``).
     indicator_ : MissingIndicator or None
         The indicator of ``add_indicator``.
     n_features_in_ : int
@@ -123,7 +139,9 @@ class RBMImputer(TransformerMixin, BaseEstimator):
         "n_steps": [Interval(Integral, 1, None, closed="left")],
         "burn_in": [Interval(Integral, 0, None, closed="left")],
         "add_indicator": ["boolean"],
+        "keep_empty_features": ["boolean"],
         "device": [str, None],
+        "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
 
@@ -142,7 +160,9 @@ class RBMImputer(TransformerMixin, BaseEstimator):
         n_steps=200,
         burn_in=50,
         add_indicator=False,
+        keep_empty_features=False,
         device=None,
+        verbose=0,
         random_state=None,
     ):
         self.missing_values = missing_values
@@ -157,7 +177,9 @@ class RBMImputer(TransformerMixin, BaseEstimator):
         self.n_steps = n_steps
         self.burn_in = burn_in
         self.add_indicator = add_indicator
+        self.keep_empty_features = keep_empty_features
         self.device = device
+        self.verbose = verbose
         self.random_state = random_state
 
     def __sklearn_tags__(self):
@@ -178,10 +200,18 @@ class RBMImputer(TransformerMixin, BaseEstimator):
 
     def _validate(self, X, reset):
         nan_missing = self.missing_values is None or np.isnan(self.missing_values)
-        X = validate_data(
-            self, X, reset=reset, dtype=(np.float64, np.float32), accept_sparse="csr",
-            ensure_all_finite="allow-nan" if nan_missing else True,
-        )  # fmt: skip
+        if self.visible_units == "categorical":
+            fix = (
+                "encode each category column as integer codes first, e.g. with "
+                "sklearn.preprocessing.OrdinalEncoder(encoded_missing_value=np.nan)"
+            )
+        else:
+            fix = None
+        with _explain_strings(type(self).__name__, fix):
+            X = validate_data(
+                self, X, reset=reset, dtype=(np.float64, np.float32), accept_sparse="csr",
+                ensure_all_finite="allow-nan" if nan_missing else True,
+            )  # fmt: skip
         # the chains read every entry of a row: a dense copy (stored zeros are values)
         return X.toarray() if sp.issparse(X) else X
 
@@ -203,12 +233,14 @@ class RBMImputer(TransformerMixin, BaseEstimator):
         """
         with Transaction(self):
             X = self._as_nan(self._validate(X, reset=True))
+            self.empty_features_ = self._find_empty_features(X)
+            X = X[:, ~self.empty_features_]
             missing = np.isnan(X)
             filled = np.where(missing, self._first_guess(X, missing), X)
             rng = check_random_state(self.random_state)
             settings = dict(
                 n_components=self.n_components, batch_size=self.batch_size,
-                centered=self.centered, device=self.device,
+                centered=self.centered, device=self.device, verbose=max(0, self.verbose - 1),
                 learning_rate=self.learning_rate or DEFAULT_LEARNING_RATE[self.visible_units],
             )  # fmt: skip
             if self.visible_units == "gaussian":
@@ -216,6 +248,7 @@ class RBMImputer(TransformerMixin, BaseEstimator):
             rbm = RBM_BY_VISIBLE_UNITS[self.visible_units](**settings)
             n_rounds = max(1, min(self.em_rounds, self.n_iter)) if missing.any() else 1
             epochs = np.diff(np.linspace(0, self.n_iter, n_rounds + 1).round().astype(int))
+            start = time.perf_counter()
             for round_, n_epochs in enumerate(epochs):
                 last = round_ == n_rounds - 1
                 rbm.set_params(
@@ -226,12 +259,56 @@ class RBMImputer(TransformerMixin, BaseEstimator):
                 rbm.fit(filled)
                 if not last:
                     filled = self._redraw(rbm, np.where(missing, np.nan, filled))
+                if self.verbose:
+                    print(
+                        f"[{type(self).__name__}] round {round_ + 1}/{n_rounds}  "
+                        f"{int(n_epochs)} epochs  {time.perf_counter() - start:.2f}s  "
+                        + ("missing entries estimated anew" if not last else "done")
+                    )
             self.rbm_ = rbm
             self.indicator_ = None
             if self.add_indicator:
                 self.indicator_ = MissingIndicator(missing_values=np.nan, error_on_new=False)
                 self.indicator_.fit(X)
         return self
+
+    def _find_empty_features(self, X):
+        """The columns of X with no observed value: dropped with a warning, as sklearn does."""
+        empty = np.all(np.isnan(X), axis=0)
+        if empty.all():
+            raise ValueError(
+                "Every column of X is missing entirely: RBMImputer fills a column from "
+                "the observed values of the others and has none to learn from. Pass "
+                "rows with observed values."
+            )
+        if empty.any():
+            warnings.warn(
+                f"Skipping features without any observed values: {np.flatnonzero(empty)}. "
+                "At least one non-missing value is needed for imputation with "
+                "RBMImputer" + (
+                    "; they are filled with 0 (keep_empty_features=True)."
+                    if self.keep_empty_features
+                    else "; they are dropped from the output (keep_empty_features=True "
+                    "keeps them, filled with 0)."
+                ),
+                UserWarning,
+                stacklevel=caller_stacklevel(),
+            )  # fmt: skip
+        return empty
+
+    def _check_known_codes(self, X):
+        """Raise for category codes the fitted model has no level for."""
+        for j, levels in enumerate(self.rbm_.categories_):
+            column = X[:, j]
+            observed = column[~np.isnan(column)]
+            unseen = np.setdiff1d(observed, np.asarray(levels, dtype=np.float64))
+            if len(unseen):
+                raise ValueError(
+                    f"Found codes {unseen[:5].tolist()} in feature {j} that fit never "
+                    f"saw (its levels are {np.asarray(levels).tolist()[:10]}). "
+                    "RBMImputer(visible_units='categorical') knows only the levels of the "
+                    "data it was fitted on: refit it on data that holds these codes."
+                )
 
     def _first_guess(self, X, missing):
         """Where the missing training entries start: column means, or most frequent levels."""
@@ -259,6 +336,7 @@ class RBMImputer(TransformerMixin, BaseEstimator):
             return rbm.conditional_mean(incomplete, n_steps=20, burn_in=self.burn_in)
         return rbm.conditional_sample(incomplete, n_steps=self.burn_in + 1)[0]
 
+    @transactional
     def transform(self, X):
         """Fill the missing entries of X.
 
@@ -271,25 +349,40 @@ class RBMImputer(TransformerMixin, BaseEstimator):
         -------
         X_filled : ndarray of shape (n_samples, n_features_out)
             X with every missing entry filled (conditional means, or draws
-            with ``sample_posterior``), then the indicator's columns with
-            ``add_indicator``.
+            with ``sample_posterior``), without the columns that had no
+            observed value in ``fit`` (unless ``keep_empty_features``), then
+            the indicator's columns with ``add_indicator``.
         """
         check_is_fitted(self)
+        start = time.perf_counter()
         X = self._as_nan(self._validate(X, reset=False))
+        modelled = X[:, ~self.empty_features_]
+        if self.visible_units == "categorical":
+            self._check_known_codes(modelled)
         if self.sample_posterior:
             filled = self.rbm_.conditional_sample(
-                X, n_steps=self.burn_in + self.n_steps, random_state=self.random_state
+                modelled, n_steps=self.burn_in + self.n_steps, random_state=self.random_state
             )[0]
         else:
             filled = self.rbm_.conditional_mean(
-                X, n_steps=self.n_steps, burn_in=self.burn_in, random_state=self.random_state
-            )
+                modelled, n_steps=self.n_steps, burn_in=self.burn_in,
+                random_state=self.random_state,
+            )  # fmt: skip
             if self.visible_units == "categorical":
                 # the level probabilities, one-hot layout: the most probable level
                 filled = self.rbm_._rows_of_visible(filled)
         filled = filled.astype(X.dtype, copy=False)
+        if self.keep_empty_features:
+            full = np.zeros_like(X)
+            full[:, ~self.empty_features_] = filled
+            filled = full
         if self.indicator_ is not None:
             filled = np.hstack([filled, self.indicator_.transform(X).astype(X.dtype)])
+        if self.verbose:
+            print(
+                f"[{type(self).__name__}] filled {int(np.isnan(modelled).sum())} missing "
+                f"entries of {len(X)} rows  {time.perf_counter() - start:.2f}s"
+            )
         return filled
 
     def get_feature_names_out(self, input_features=None):
@@ -310,6 +403,7 @@ class RBMImputer(TransformerMixin, BaseEstimator):
 
         check_is_fitted(self)
         names = _check_feature_names_in(self, input_features)
+        imputed = names if self.keep_empty_features else names[~self.empty_features_]
         if self.indicator_ is not None:
-            names = np.concatenate([names, self.indicator_.get_feature_names_out(names)])
-        return names
+            return np.concatenate([imputed, self.indicator_.get_feature_names_out(names)])
+        return imputed
