@@ -47,7 +47,7 @@ from ._data import (
 )
 from ._early_stopping import EarlyStopping
 from ._exceptions import caller_stacklevel
-from ._layer import Layer, check_chain_settings
+from ._layer import CHAIN_ARRAYS, Layer, check_chain_settings, check_memory
 from ._optim import SCHEDULES, SGD, Centering
 from ._partition import (
     DEFAULT_N_BETAS,
@@ -62,7 +62,7 @@ from ._partition import (
 from ._samplers import SAMPLERS, make_sampler
 from ._samplers.pt import ParallelTempering
 from ._trainer import Trainer, initial_params
-from ._transaction import Transaction
+from ._transaction import Transaction, transactional
 
 #: estimators that have warned about out-of-range data since they were last
 #: fitted (kept outside the estimator, whose attributes transform must not touch)
@@ -250,6 +250,15 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 dtype=(np.float64, np.float32),
                 reset=reset,
             )
+        self._check_values(X, reset=reset)
+        return X
+
+    def _check_values(self, X, *, reset=False):
+        """Reject values the units cannot take; warn once per fit about values outside their range.
+
+        ``X`` is a 2-D array, a sparse matrix, or the 1-D array of the
+        observed entries of rows with missing ones.
+        """
         rejection = self._units.rejection_message(X)
         if rejection is not None:
             raise ValueError(rejection)
@@ -259,7 +268,6 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if message is not None and self not in _RANGE_WARNED:
             _RANGE_WARNED.add(self)
             warnings.warn(message, UserWarning, stacklevel=caller_stacklevel())
-        return X
 
     def _validate_dask(self, X, *, reset):
         name = type(self).__name__
@@ -377,9 +385,11 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         with Transaction(self) as transaction:
             warm = self.warm_start and hasattr(self, "components_")
             fitted_shape = self.components_.shape if warm else None
+            self._check_settings()
             X = self._validate_X(X, reset=True, stream=True)
             if warm:
                 self._check_continuable(fitted_shape, X.shape[1], "warm_start=True")
+            self._check_training_memory(X)
             device = resolve_device(self.device)
             seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, size=3)
             if self.early_stopping and self.validation_fraction is None:
@@ -460,10 +470,12 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                     "partial_fit holds none out: set early_stopping=False, or "
                     "call fit with validation_fraction set."
                 )
+            self._check_settings()
             fitted_shape = None if first_call else self.components_.shape
             X = self._validate_X(X, reset=first_call, stream=True)
             if not first_call:
                 self._check_continuable(fitted_shape, X.shape[1], "partial_fit")
+            self._check_training_memory(X)
             device = resolve_device(self.device)
             if first_call:
                 self.random_state_ = check_random_state(self.random_state)
@@ -496,6 +508,33 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 seen=seen,
             )  # fmt: skip
         return self
+
+    def _check_settings(self):
+        """Raise a ValueError for parameters that are valid alone but not together."""
+        if self.min_learning_rate is not None and self.min_learning_rate > self.learning_rate:
+            raise ValueError(
+                f"min_learning_rate={self.min_learning_rate!r} is above "
+                f"learning_rate={self.learning_rate!r}, so the learning-rate schedule "
+                "would climb instead of decaying; set min_learning_rate at most "
+                "learning_rate (None is a tenth of it)."
+            )
+
+    def _check_training_memory(self, X):
+        """Raise before training allocates parameters and chains that cannot fit in memory."""
+        n_visible = X.shape[1]
+        n_chains = self._n_chains()
+        if self.method == "pt":
+            n_chains *= self.n_temperatures
+        # weights, their gradient and velocity; chains of visible and hidden units
+        n_values = 3 * self.n_components * n_visible + CHAIN_ARRAYS * n_chains * (
+            n_visible + self.n_components
+        )
+        check_memory(
+            n_values, X.dtype.itemsize,
+            f"Training {self.n_components:,} hidden units on {n_visible:,} visible units "
+            f"with {n_chains:,} chains",
+            "use fewer hidden units (n_components), chains (n_chains) or temperatures",
+        )  # fmt: skip
 
     def _check_continuable(self, fitted_shape, n_features, how):
         """Raise when the fitted model cannot continue on data of this width."""
@@ -646,6 +685,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             H, lambda layer, h: layer.mean_visible(h), H.dtype
         )
 
+    @transactional
     def gibbs(self, v):
         """One block-Gibbs step: sample h ~ p(h | v), then v' ~ p(v | h).
 
@@ -669,6 +709,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         out = [bk.to_numpy(layer.gibbs_step(bk.asarray(block))[0]) for block in row_blocks(X)]
         return np.concatenate(out, axis=0)
 
+    @transactional
     def sample(
         self, n_samples=1, *, n_steps=1000, random_state=None, method="gibbs",
         n_temperatures=None,
@@ -717,8 +758,12 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             The samples.
         """
         check_is_fitted(self)
-        check_chain_settings(n_samples, n_steps)
         n_temperatures = self._check_sampling_method(method, n_temperatures)
+        check_chain_settings(
+            n_samples, n_steps, n_units=sum(self.components_.shape),
+            n_replicas=n_temperatures if method == "pt" else 1,
+            itemsize=self.components_.dtype.itemsize,
+        )  # fmt: skip
         rng = self.random_state_ if random_state is None else check_random_state(random_state)
         bk = self._inference_backend(self.components_.dtype, seed=rng.randint(2**31 - 1))
         layer = self._layer(bk)
@@ -755,9 +800,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 self, X, dtype=(np.float64, np.float32), reset=False,
                 ensure_all_finite="allow-nan",
             )  # fmt: skip
-        rejection = self._units.rejection_message(X[~np.isnan(X)])
-        if rejection is not None:
-            raise ValueError(rejection)
+        self._check_values(X[~np.isnan(X)])
         return X
 
     def _clamped_start(self, bk, shape):
@@ -767,6 +810,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             mean = np.zeros(shape[1])
         return bk.asarray(np.broadcast_to(mean, shape))
 
+    @transactional
     def conditional_sample(
         self, X, *, n_samples=1, n_steps=200, random_state=None, method="gibbs",
         n_temperatures=None,
@@ -820,8 +864,11 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         (3, 1, 4)
         """
         X = self._validate_incomplete(X)
-        check_chain_settings(n_samples, n_steps)
         n_temperatures = self._check_sampling_method(method, n_temperatures)
+        check_chain_settings(
+            n_samples, n_steps, n_units=sum(self.components_.shape), n_rows=X.shape[0],
+            n_replicas=n_temperatures if method == "pt" else 1, itemsize=X.dtype.itemsize,
+        )  # fmt: skip
         rng = self.random_state_ if random_state is None else check_random_state(random_state)
         bk = self._inference_backend(X.dtype, seed=rng.randint(2**31 - 1))
         values, missing = as_missing_mask(X)
@@ -839,6 +886,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             v = clamped_chain(layer, rows, mask, start, n_steps)
         return bk.to_numpy(v).reshape(n_samples, *X.shape)
 
+    @transactional
     def conditional_mean(self, X, *, n_steps=200, burn_in=50, random_state=None):
         """E[v_missing | v_observed] of each row, filled in where the row has ``np.nan``.
 
@@ -916,6 +964,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             digest.update(np.ascontiguousarray(value).tobytes())
         return digest.hexdigest()
 
+    @transactional
     def estimate_log_partition(
         self,
         method="auto",
@@ -1072,6 +1121,11 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         for name, value in (("n_chains", n_chains), ("n_betas", n_betas)):
             if not isinstance(value, Integral) or isinstance(value, bool) or value < 2:
                 raise ValueError(f"{name} must be an integer >= 2, got {value!r}.")
+        check_memory(
+            CHAIN_ARRAYS * n_chains * (n_hidden + n_visible), self.components_.dtype.itemsize,
+            f"AIS with {n_chains:,} chains of {n_hidden + n_visible} units",
+            "use fewer chains (n_chains, or the ais_n_chains parameter)",
+        )  # fmt: skip
         if random_state is None:
             random_state = (
                 self.random_state
@@ -1112,7 +1166,9 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         so fit, partial_fit, set_params and weights edited by hand are all
         noticed.  Deterministic: the same model, settings and rows give the
         same numbers (AIS seeds from ``random_state`` when it is an int, 0
-        otherwise).
+        otherwise).  AIS can take seconds to minutes on a large model; with
+        ``verbose`` set it prints its progress and an estimate of the time
+        left, as training prints its epochs.
 
         Parameters
         ----------
@@ -1188,15 +1244,18 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
 
 @contextmanager
-def _explain_strings(name):
+def _explain_strings(name, fix=None):
     """Turn NumPy's "could not convert string to float" into a message with a fix."""
     try:
         yield
     except ValueError as exc:
         if "could not convert string" not in str(exc):
             raise
+        fix = fix or (
+            "encode categories first (e.g. with sklearn.preprocessing.OneHotEncoder) or "
+            "convert numeric text with X.astype(float)"
+        )
         raise ValueError(
-            f"{name} needs numbers, but the input holds strings ({exc}). Encode "
-            "categories first (e.g. with sklearn.preprocessing.OneHotEncoder) or "
-            "convert numeric text with X.astype(float)."
+            f"{name} needs numbers, but the input holds strings ({exc}). "
+            f"{fix[0].upper()}{fix[1:]}."
         ) from exc

@@ -30,7 +30,7 @@ from ._gaussian import GaussianBernoulliRBM
 from ._layer import check_chain_settings
 from ._samplers import SAMPLERS
 from ._spin import SpinRBM
-from ._transaction import Transaction
+from ._transaction import Transaction, transactional
 
 #: the per-layer training parameters: one value for every layer, or a tuple
 LAYER_PARAMS = (
@@ -520,6 +520,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         dtype = self.rbms_[-1].components_.dtype if dtype is None else dtype
         return inference_backend(self.device, dtype, seed=seed)
 
+    @transactional
     def gibbs(self, v, *, return_mean=False):
         """One Gibbs step in the top RBM from data, then the down-pass.
 
@@ -555,6 +556,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             return self.rbms_[0]._rows_of_visible(visible)
         return visible.astype(X.dtype, copy=False)
 
+    @transactional
     def sample(self, n_samples=1, *, n_steps=1000, random_state=None, return_mean=True):
         """Draw visible vectors from the network.
 
@@ -582,7 +584,10 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             The samples.
         """
         check_is_fitted(self)
-        check_chain_settings(n_samples, n_steps)
+        check_chain_settings(
+            n_samples, n_steps, n_units=sum(sum(rbm.components_.shape) for rbm in self.rbms_),
+            itemsize=self.rbms_[-1].components_.dtype.itemsize,
+        )  # fmt: skip
         rng = self.random_state_ if random_state is None else check_random_state(random_state)
         bk = self._backend(rng.randint(2**31 - 1))
         top = self.rbms_[-1]._layer(bk)
@@ -592,6 +597,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------------
     # the likelihood bound
     # ------------------------------------------------------------------------
+    @transactional
     def score_samples(self, X):
         """A variational lower bound on log p(x) of each row, in nats.
 

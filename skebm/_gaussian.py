@@ -75,11 +75,16 @@ class GaussianVisible(VisibleUnits):
 
     def divergence_advice(self, learning_rate, n_hidden):
         learned = " or keep sigma fixed (learn_sigma=False)" if self.learn_sigma else ""
+        # the bound with every hidden unit active; suggest half of it at most,
+        # and a tenth of the failed step where that is smaller
+        bound = 2.0 / n_hidden
+        suggestion = min(learning_rate / 10, bound / 2)
         return (
             f"a learning_rate too large for {n_hidden} hidden units"
             f"{' with learn_sigma=True' if self.learn_sigma else ''}: the largest "
-            "stable step is about 2 / (number of active hidden units), so use a "
-            f"smaller learning_rate (e.g. {learning_rate / 10:g}){learned}"
+            "stable step is about 2 / (number of active hidden units), "
+            f"{bound:.2g} when all {n_hidden} are active, so use a smaller "
+            f"learning_rate (e.g. {suggestion:.2g}){learned}"
         )
 
     @staticmethod

@@ -7,15 +7,59 @@ are written against it, so that neither reaches into how an estimator stores
 its parameters or which unit types it has.
 """
 
+import os
 from numbers import Integral
 
+#: arrays of a chain's size that sampling holds at once (states, probabilities,
+#: activations and their copies): the factor of the memory check
+CHAIN_ARRAYS = 4
 
-def check_chain_settings(n_samples, n_steps):
-    """Raise a ValueError naming a bad number of chains or of steps."""
-    if not isinstance(n_samples, Integral) or n_samples < 1:
+
+def physical_memory():
+    """The machine's memory in bytes, or None where the platform does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_memory(n_values, itemsize, what, fix):
+    """Raise a ValueError before an allocation of ``n_values`` numbers that cannot fit.
+
+    A request larger than the machine's whole memory fails anyway, after
+    minutes of swapping or with a bare ``MemoryError``; this says so before
+    anything is allocated or any random state moves, naming the setting
+    (``what``) and how to change it (``fix``).
+    """
+    memory = physical_memory()
+    needed = int(n_values) * int(itemsize)
+    if memory is not None and needed > memory:
+        raise ValueError(
+            f"{what} needs about {needed / 2**30:,.1f} GiB, more than this machine's "
+            f"{memory / 2**30:,.1f} GiB of memory; {fix}."
+        )
+
+
+def check_chain_settings(
+    n_samples, n_steps, *, n_units=0, n_rows=1, n_replicas=1, itemsize=8
+):
+    """Raise a ValueError naming a bad number of chains or of steps.
+
+    With ``n_units`` (visible plus hidden units of a chain) it also checks
+    that ``n_samples * n_rows * n_replicas`` chains fit in memory (``n_rows``
+    rows of conditional sampling, ``n_replicas`` temperatures of each chain).
+    """
+    if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-    if not isinstance(n_steps, Integral) or n_steps < 0:
+    if not isinstance(n_steps, Integral) or isinstance(n_steps, bool) or n_steps < 0:
         raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}.")
+    n_chains = int(n_samples) * int(n_rows)
+    replicas = f" x {n_replicas:,} temperatures" if n_replicas > 1 else ""
+    check_memory(
+        CHAIN_ARRAYS * n_chains * int(n_replicas) * int(n_units), itemsize,
+        f"{n_chains:,} chains{replicas} of {n_units} units",
+        "draw fewer at a time, in a loop" + (", or use fewer temperatures" if replicas else ""),
+    )  # fmt: skip
 
 
 class Layer:

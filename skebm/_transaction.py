@@ -1,7 +1,9 @@
 """All or nothing: the one mechanism that makes a public method transactional.
 
-Every estimator method that changes the estimator (``fit``, ``partial_fit``)
-runs inside :class:`Transaction`.  If the call raises anything (a rejected
+Every estimator method that changes the estimator (``fit``, ``partial_fit``,
+and the methods that advance ``random_state_`` or fill a cache: sampling,
+conditional sampling, ``estimate_log_partition``, ``score``) runs inside
+:class:`Transaction`, most through the :func:`transactional` decorator.  If the call raises anything (a rejected
 parameter or device, bad data, ``DivergenceError``, ``KeyboardInterrupt``),
 every attribute is put back exactly as it was before the call: an unfitted
 estimator stays unfitted, a fitted one keeps its parameters, random state,
@@ -15,6 +17,7 @@ from before the call.
 """
 
 import copy
+import functools
 
 import numpy as np
 
@@ -99,3 +102,38 @@ def _snapshot(value):
         nested.__dict__ = _attributes_snapshot(value)
         return nested
     return copy.deepcopy(value)
+
+
+def transactional(method):
+    """Run an estimator method inside a :class:`Transaction` of its estimator.
+
+    For the methods that change state on the way to their answer (draws
+    from ``random_state_``, a cached log Z): a call that raises leaves the
+    estimator as it was.
+
+    Examples
+    --------
+    >>> class Dice:
+    ...     def __init__(self):
+    ...         self.rolls = 0
+    ...     @transactional
+    ...     def roll(self, n):
+    ...         self.rolls += 1
+    ...         if n < 1:
+    ...             raise ValueError("n must be positive")
+    ...         return n
+    >>> dice = Dice()
+    >>> try:
+    ...     dice.roll(0)
+    ... except ValueError:
+    ...     pass
+    >>> dice.rolls
+    0
+    """
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        with Transaction(self):
+            return method(self, *args, **kwargs)
+
+    return guarded
