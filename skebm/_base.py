@@ -36,7 +36,7 @@ from sklearn.utils.validation import (
 )
 
 from ._backend import inference_backend, make_backend, resolve_device
-from ._conditional import as_missing_mask, clamped_chain
+from ._conditional import as_missing_mask, clamped_chain, pandas_missing_as_nan
 from ._data import (
     column_stats,
     dense_rows,
@@ -219,9 +219,11 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _visible_rows(self, X):
         """Validated rows of data as the visible units take them (a DBN's input).
 
-        The rows themselves; a unit type whose rows are encoded (categories
-        as one-hot groups) encodes them.
+        The rows themselves, checked against the values the units model (as
+        this model's own methods check them); a unit type whose rows are
+        encoded (categories as one-hot groups) encodes them.
         """
+        self._check_values(X)
         return X
 
     def _rows_of_visible(self, v):
@@ -245,7 +247,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         with _explain_strings(type(self).__name__):
             X = validate_data(
                 self,
-                X,
+                pandas_missing_as_nan(X),
                 accept_sparse="csr",
                 dtype=(np.float64, np.float32),
                 reset=reset,
@@ -797,8 +799,8 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         with _explain_strings(type(self).__name__):
             X = validate_data(
-                self, X, dtype=(np.float64, np.float32), reset=False,
-                ensure_all_finite="allow-nan",
+                self, pandas_missing_as_nan(X), dtype=(np.float64, np.float32),
+                reset=False, ensure_all_finite="allow-nan",
             )  # fmt: skip
         self._check_values(X[~np.isnan(X)])
         return X

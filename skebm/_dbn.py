@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._backend import inference_backend
 from ._bernoulli import BernoulliRBM
 from ._categorical import CategoricalRBM
+from ._conditional import pandas_missing_as_nan
 from ._data import row_blocks
 from ._gaussian import GaussianBernoulliRBM
 from ._layer import check_chain_settings
@@ -358,8 +359,9 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             # the first layer reads them (CategoricalRBM): any values, checked there
             return validate_data(self, X, dtype=None, reset=reset)
         return validate_data(
-            self, X, accept_sparse="csr", dtype=(np.float64, np.float32), reset=reset
-        )
+            self, pandas_missing_as_nan(X), accept_sparse="csr",
+            dtype=(np.float64, np.float32), reset=reset,
+        )  # fmt: skip
 
     def _takes_categories(self):
         """Whether the first layer reads X as a table of categories."""

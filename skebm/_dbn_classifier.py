@@ -12,6 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._backend import inference_backend, make_backend, resolve_device
+from ._conditional import pandas_missing_as_nan
 from ._data import row_blocks
 from ._dbn import _LAYER_CONSTRAINTS, DBN, check_layer_sizes
 from ._early_stopping import EarlyStopping
@@ -242,8 +243,9 @@ weight_decay, n_chains, centered : one value or a tuple with one value per layer
         """
         with Transaction(self):
             X, y = validate_data(
-                self, X, y, accept_sparse="csr", dtype=(np.float64, np.float32)
-            )
+                self, pandas_missing_as_nan(X), y, accept_sparse="csr",
+                dtype=(np.float64, np.float32),
+            )  # fmt: skip
             check_classification_targets(y)
             check_layer_sizes(self.hidden_layer_sizes)
             labelled = _labelled_rows(y)
@@ -384,8 +386,11 @@ weight_decay, n_chains, centered : one value or a tuple with one value per layer
     def _log_proba(self, X):
         check_is_fitted(self)
         X = validate_data(
-            self, X, accept_sparse="csr", dtype=(np.float64, np.float32), reset=False
-        )
+            self, pandas_missing_as_nan(X), accept_sparse="csr",
+            dtype=(np.float64, np.float32), reset=False,
+        )  # fmt: skip
+        # the first layer's units say what they model, as its transform does
+        self.dbn_.rbms_[0]._check_values(X)
         bk = inference_backend(self.device, X.dtype)
         weights = [bk.asarray(w) for w in self.coefs_]
         biases = [bk.asarray(b) for b in self.intercepts_]

@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import _explain_strings
+from ._conditional import pandas_missing_as_nan
 from ._dbn import RBM_BY_VISIBLE_UNITS
 from ._exceptions import caller_stacklevel
 from ._transaction import Transaction, transactional
@@ -209,7 +210,8 @@ class RBMImputer(TransformerMixin, BaseEstimator):
             fix = None
         with _explain_strings(type(self).__name__, fix):
             X = validate_data(
-                self, X, reset=reset, dtype=(np.float64, np.float32), accept_sparse="csr",
+                self, pandas_missing_as_nan(X) if nan_missing else X, reset=reset,
+                dtype=(np.float64, np.float32), accept_sparse="csr",
                 ensure_all_finite="allow-nan" if nan_missing else True,
             )  # fmt: skip
         # the chains read every entry of a row: a dense copy (stored zeros are values)

@@ -3,6 +3,7 @@
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.special import logsumexp, softmax
 from scipy.stats import chisquare
@@ -295,3 +296,46 @@ def test_numpy_and_torch_agree(suite_seed):
                                atol=1e-10)
     samples = rbm.sample(50, n_steps=5, random_state=0)
     assert samples.shape == (50, 3) and samples[:, 1].max() <= 2
+
+
+def test_warm_start_refuses_another_width_or_other_categories(suite_seed):
+    X = two_profiles(suite_seed, 60)
+    rbm = CategoricalRBM(n_components=2, n_iter=1, warm_start=True, random_state=0).fit(X)
+    shape = rbm.components_.shape
+    for other in (X[:, :-1], np.hstack([X, X[:, :1]])):
+        with pytest.raises(ValueError, match="features, but the fitted model.*warm_start=False"):
+            rbm.fit(other)
+        assert rbm.n_features_in_ == X.shape[1] and rbm.components_.shape == shape
+    rbm.set_params(categories=[[0, 1, 2, 3]] * X.shape[1])
+    with pytest.raises(ValueError, match="categories differs from the fitted categories_"):
+        rbm.fit(X)
+    # handle_unknown="ignore" is for scoring: training rows must hold known levels
+    rbm.set_params(categories="auto", handle_unknown="ignore")
+    with pytest.raises(ValueError, match="unknown categories.*warm_start=False"):
+        rbm.fit(np.where(X == 0, 7, X))
+    assert rbm.sample(2, random_state=0).shape == (2, X.shape[1])
+
+
+@pytest.mark.parametrize("marker", [pd.NA, None, np.nan])
+def test_pandas_missing_markers_are_missing_entries_not_levels(suite_seed, marker):
+    rng = np.random.default_rng(suite_seed)
+    levels = np.array(["x", "y", "z"])
+    table = pd.DataFrame({
+        "letter": pd.array(levels[rng.integers(0, 3, 80)], dtype="string"),
+        "count": pd.array(rng.integers(0, 2, 80), dtype="Int64"),
+    })  # fmt: skip
+    rbm = CategoricalRBM(n_components=3, n_iter=5, handle_unknown="ignore", random_state=0)
+    rbm.fit(table)
+    assert [list(c) for c in rbm.categories_] == [["x", "y", "z"], [0, 1]]
+    gaps = table.head(4).astype(object)
+    gaps.iloc[0, 0] = marker
+    gaps.iloc[1, 1] = marker
+    with pytest.raises(ValueError, match="missing values.*conditional_sample"):
+        rbm.fit(gaps)
+    probabilities = rbm.conditional_mean(gaps, n_steps=50, random_state=0)
+    for group in rbm._units.groups:
+        np.testing.assert_allclose(probabilities[:, group].sum(axis=1), 1.0)
+    draws = rbm.conditional_sample(gaps, n_samples=200, n_steps=5, random_state=0)
+    # the missing letter is drawn among its levels, not always the first one
+    assert set(draws[:, 0, 0]) == {"x", "y", "z"}
+    assert set(draws[:, 1, 1]) == {0, 1}

@@ -393,3 +393,12 @@ def test_vanishing_variance_counts_as_constant_in_float32():
     rbm = GaussianBernoulliRBM(n_components=2, n_iter=2, random_state=0).fit(X)
     assert all(np.all(np.isfinite(v)) for v in (rbm.components_, rbm.sigma_))
     assert np.all(np.isfinite(rbm.transform(X)))
+
+
+def test_divergence_advice_suggests_a_step_below_the_stable_bound():
+    X = np.random.default_rng(0).normal(size=(100, 4)) * 3
+    rbm = GaussianBernoulliRBM(n_components=8, learning_rate=1000, n_iter=5, random_state=0)
+    with pytest.raises(DivergenceError, match=r"0\.25 when all 8 are active") as info:
+        rbm.fit(X)
+    suggested = float(info.value.args[0].split("(e.g. ")[1].split(")")[0])
+    assert suggested <= 0.25 / 2

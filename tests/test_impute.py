@@ -123,3 +123,25 @@ def test_imputer_fills_spins_and_categories(suite_seed):
     drawn = imputer.set_params(sample_posterior=True).transform(incomplete)
     assert set(np.unique(filled)) <= {0, 1, 2} and set(np.unique(drawn)) <= {0, 1, 2}
     np.testing.assert_array_equal(drawn[~holes], table[~holes])
+
+
+def test_categorical_imputer_errors_name_what_it_has():
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 3, size=(60, 3)).astype(float)
+    X[::5, 0] = np.nan
+    imputer = RBMImputer(visible_units="categorical", n_components=3, n_iter=2, random_state=0)
+    imputer.fit(X)
+    with pytest.raises(ValueError, match=r"codes \[7.0\] in feature 0 that fit never saw") as info:
+        imputer.transform([[7.0, np.nan, 1.0]])
+    assert "categories=" not in str(info.value) and "handle_unknown" not in str(info.value)
+    with pytest.raises(ValueError, match="OrdinalEncoder"):
+        RBMImputer(visible_units="categorical").fit([["a", "b"], ["b", np.nan]])
+
+
+def test_imputer_verbose_reports_each_round(capsys):
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    X[::4, 1] = np.nan
+    RBMImputer(n_components=3, n_iter=4, em_rounds=2, verbose=1, random_state=0).fit_transform(X)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[1:3] for line in lines[:2]] == [["round", "1/2"], ["round", "2/2"]]
+    assert "filled 10 missing entries of 40 rows" in lines[2]

@@ -219,3 +219,12 @@ def test_new_samplers_and_rules_train_on_every_backend(device, settings, suite_s
     assert closed > 0.2, closed
     drawn = rbm.sample(30, n_steps=20, method="pt", random_state=0)
     assert drawn.shape == (30, 10) and set(np.unique(drawn)) <= {0.0, 1.0}
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_a_floor_above_the_step_is_refused(method):
+    X = (np.random.default_rng(0).random((20, 4)) < 0.5).astype(float)
+    rbm = BernoulliRBM(n_components=2, n_iter=3, learning_rate=0.1, min_learning_rate=5.0)
+    with pytest.raises(ValueError, match="min_learning_rate=5.0 is above learning_rate=0.1"):
+        getattr(rbm, method)(X)
+    assert not hasattr(rbm, "components_")
