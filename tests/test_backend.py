@@ -16,6 +16,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skebm._data import resident
 from skebm import BernoulliRBM
 from quality_data import binary_mnist_split
+from test_common import EXPECTED_WARNINGS
 from skebm._backend import NumpyBackend, make_backend, resolve_device
 
 try:
@@ -263,7 +264,8 @@ def test_torch_cpu_is_reproducible_and_pickles_without_torch():
 @parametrize_with_checks([BernoulliRBM(device="cpu")])
 def test_sklearn_checks_on_torch_cpu(estimator, check):
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Bernoulli visible units")
+        for message in EXPECTED_WARNINGS:
+            warnings.filterwarnings("ignore", message=message)
         check(estimator)
 
 
