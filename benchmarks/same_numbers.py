@@ -2,8 +2,9 @@
 
 Fits small models in every training setting that exists (PCD-k and CD-k,
 momentum, weight decay, ``n_chains``, ``partial_fit``, float32, ``n_jobs``,
-Gaussian units with fixed and learned sigma, torch on the CPU, DBN layers
-from samples and from probabilities, DBNClassifier) and prints one hash of
+parallel tempering, fast PCD, centering, Gaussian units with fixed and
+learned sigma, spins, categories, torch on the CPU, DBN layers from samples
+and from probabilities, DBNClassifier) and prints one hash of
 the fitted parameters per setting.  With ``--against PATH`` it also runs
 itself on the skebm found in PATH (a worktree of another commit) and prints
 which settings differ.  Asserts nothing; exits 1 when settings differ.
@@ -33,7 +34,14 @@ def settings():
     """(name, function returning the arrays of a fitted model) for every setting."""
     from sklearn.datasets import load_digits
 
-    from skebm import DBN, BernoulliRBM, DBNClassifier, GaussianBernoulliRBM
+    from skebm import (
+        DBN,
+        BernoulliRBM,
+        CategoricalRBM,
+        DBNClassifier,
+        GaussianBernoulliRBM,
+        SpinRBM,
+    )
 
     digits = load_digits()
     X = digits.data[:400] / 16.0
@@ -94,6 +102,15 @@ def settings():
         ),
         "gaussian cd": rbm(
             GaussianBernoulliRBM, Z, n_components=8, n_iter=3, method="cd", random_state=10
+        ),
+        "pt": rbm(BernoulliRBM, X, **small, method="pt", n_temperatures=4, random_state=15),
+        "fpcd": rbm(BernoulliRBM, X, **small, method="fpcd", random_state=16),
+        "centered momentum": rbm(
+            BernoulliRBM, X, **small, centered=True, momentum=0.5, random_state=17
+        ),
+        "spin": rbm(SpinRBM, 2 * X_binary - 1, **small, random_state=18),
+        "categorical": rbm(
+            CategoricalRBM, (X[:, ::8] * 2).round().astype(int), **small, random_state=19
         ),
         "dbn sample": dbn("sample"),
         "dbn probability": dbn("probability"),

@@ -19,7 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import log_ndtr as _np_log_ndtr
 from scipy.special import logsumexp as _np_logsumexp
+from scipy.special import ndtri as _np_ndtri
 
 from ._exceptions import caller_stacklevel
 
@@ -126,6 +128,12 @@ class Backend(Protocol):
 
     def where(self, cond, a, b):
         """a where cond holds, b elsewhere."""
+
+    def log_ndtr(self, x):
+        """log Phi(x), the log of the standard normal CDF, stable for very negative x."""
+
+    def ndtri(self, p):
+        """Phi^-1(p), the standard normal quantile."""
 
     def less(self, a, b):
         """a < b as 0.0 / 1.0 in the backend's dtype."""
@@ -359,6 +367,12 @@ class NumpyBackend:
     def where(self, cond, a, b):
         return np.where(cond, a, b)
 
+    def log_ndtr(self, x):
+        return _np_log_ndtr(x)
+
+    def ndtri(self, p):
+        return _np_ndtri(p)
+
     def logsumexp(self, x, axis=None):
         return _np_logsumexp(x, axis=axis)
 
@@ -588,6 +602,12 @@ class TorchBackend:
 
     def where(self, cond, a, b):
         return self.torch.where(cond, a, b)
+
+    def log_ndtr(self, x):
+        return self.torch.special.log_ndtr(x)
+
+    def ndtri(self, p):
+        return self.torch.special.ndtri(p)
 
     def logsumexp(self, x, axis=None):
         if axis is None:

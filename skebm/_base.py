@@ -47,6 +47,7 @@ from ._data import (
 )
 from ._early_stopping import EarlyStopping
 from ._exceptions import caller_stacklevel
+from ._hidden import HIDDEN_UNITS
 from ._layer import CHAIN_ARRAYS, Layer, check_chain_settings, check_memory
 from ._optim import SCHEDULES, SGD, Centering
 from ._partition import (
@@ -72,8 +73,8 @@ _RANGE_WARNED = weakref.WeakSet()
 class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Shared machinery of the RBM estimators; not for direct use."""
 
-    #: a :class:`skebm._units.VisibleUnits` instance, set by each model
-    _units = None
+    #: a :class:`skebm._units.VisibleUnits` instance (or a property), set by each model
+    _visible_units = None
     #: the hook of models that learn from something else than the rows given:
     #: ``_batch_transform(bk, batch)`` rewrites each mini-batch in place before
     #: its update (a DBN's upper layers draw binary states); None leaves it
@@ -81,6 +82,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_units": [StrOptions(HIDDEN_UNITS.keys())],  # live: registered types count
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "n_iter": [Interval(Integral, 0, None, closed="left")],
@@ -119,6 +121,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self,
         n_components=256,
         *,
+        hidden_units="binary",
         learning_rate=0.1,
         batch_size=10,
         n_iter=10,
@@ -149,6 +152,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         ais_n_betas=DEFAULT_N_BETAS,
     ):
         self.n_components = n_components
+        self.hidden_units = hidden_units
         self.learning_rate = learning_rate
         self.batch_size = batch_size
         self.n_iter = n_iter
@@ -190,6 +194,11 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     @property
     def _n_features_out(self):
         return self.components_.shape[0]
+
+    @property
+    def _units(self):
+        """The unit math: the model's visible units joined to its ``hidden_units``."""
+        return self._visible_units.with_hidden(HIDDEN_UNITS[self.hidden_units])
 
     # ------------------------------------------------------------------------
     # parameters as a dict <-> fitted attributes
@@ -346,7 +355,11 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             name=type(self).__name__,
             label=self._progress_label(),
             verbose=self.verbose,
-            centering=Centering() if self.centered else None,
+            centering=(
+                Centering(hidden_offset=self._units.hidden.mean_at_zero)
+                if self.centered
+                else None
+            ),
             schedule=lambda epoch: schedule(
                 self.learning_rate, epoch, n_epochs, self.power_t, floor
             ),
@@ -644,7 +657,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     # inference
     # ------------------------------------------------------------------------
     def transform(self, X):
-        """Hidden-unit activation probabilities P(h = 1 | v).
+        """The hidden units' conditional means E[h | v]: P(h = 1 | v) for binary units.
 
         Parameters
         ----------
@@ -654,7 +667,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         h : ndarray of shape (n_samples, n_components)
-            P(h_j = 1 | v), in the dtype of X.
+            E[h_j | v] (P(h_j = 1 | v) for binary units), in the dtype of X.
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)

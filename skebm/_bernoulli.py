@@ -80,7 +80,7 @@ class BernoulliVisible(VisibleUnits):
 
     def hidden_log_weight(self, bk, params, h):
         x = self.visible_activation(bk, params, h)
-        return bk.matmul(h, params["b"]) + BINARY.log_partition(bk, x)
+        return self.hidden_bias_term(bk, params, h) + BINARY.log_partition(bk, x)
 
     def independent_log_partition(self, bk, params):
         return bk.softplus(params["a"]).sum()
@@ -142,7 +142,17 @@ class BernoulliRBM(BaseRBM):
     Parameters
     ----------
     n_components : int, default=256
-        Number of binary hidden units.
+        Number of hidden units.
+    hidden_units : {"binary", "rectified"}, default="binary"
+        The hidden units. "binary": 0/1 units, ``transform`` gives
+        P(h = 1 | v). "rectified": truncated-Gaussian units ``h >= 0`` with
+        energy ``h**2 / 2 - h * x`` (``x`` their input), whose
+        ``E[h | v] = x + phi(x) / Phi(x)`` is a smooth rectifier that grows
+        with its input instead of saturating at 1 (features for a downstream
+        model, as noisy rectified units are in Nair & Hinton 2010); the free
+        energy stays in closed form, so the exact log Z (over a small
+        discrete visible layer), AIS, parallel tempering and conditional
+        sampling work as for binary units.
     learning_rate : float, default=0.1
         Step size: the update is ``learning_rate`` times the mean mini-batch
         gradient (as in scikit-learn), accumulated with ``momentum``.
@@ -326,4 +336,4 @@ class BernoulliRBM(BaseRBM):
     True
     """
 
-    _units = BernoulliVisible()
+    _visible_units = BernoulliVisible()

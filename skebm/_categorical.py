@@ -115,7 +115,7 @@ class CategoricalVisible(VisibleUnits):
 
     def hidden_log_weight(self, bk, params, h):
         _, log_norm = self._padded_softmax(bk, self.visible_activation(bk, params, h))
-        return bk.matmul(h, params["b"]) + log_norm.sum(axis=1)
+        return self.hidden_bias_term(bk, params, h) + log_norm.sum(axis=1)
 
     def independent_log_partition(self, bk, params):
         return bk.logsumexp(self._padded(bk, params["a"][None, :]), axis=2).sum()
@@ -198,7 +198,10 @@ class CategoricalRBM(BaseRBM):
     Parameters
     ----------
     n_components : int, default=256
-        Number of binary hidden units.
+        Number of hidden units.
+    hidden_units : {"binary", "rectified"}, default="binary"
+        The hidden units: 0/1, or truncated-Gaussian ``h >= 0`` whose
+        ``E[h | v]`` is a smooth rectifier (see :class:`BernoulliRBM`).
     categories : "auto" or list of array-like, default="auto"
         The levels of each feature: "auto" takes the sorted values found in
         ``fit`` (a pandas categorical column: its declared categories, used
@@ -290,6 +293,7 @@ class CategoricalRBM(BaseRBM):
         *,
         categories="auto",
         handle_unknown="error",
+        hidden_units="binary",
         learning_rate=0.1,
         batch_size=10,
         n_iter=10,
@@ -321,6 +325,7 @@ class CategoricalRBM(BaseRBM):
     ):
         super().__init__(
             n_components=n_components,
+            hidden_units=hidden_units,
             learning_rate=learning_rate,
             batch_size=batch_size,
             n_iter=n_iter,
@@ -354,7 +359,7 @@ class CategoricalRBM(BaseRBM):
         self.handle_unknown = handle_unknown
 
     @property
-    def _units(self):
+    def _visible_units(self):
         # before fit the levels are unknown: the unit type without features
         categories = getattr(self, "categories_", [])
         return CategoricalVisible([len(levels) for levels in categories])

@@ -121,7 +121,7 @@ class GaussianVisible(VisibleUnits):
         shifted = self.visible_activation(bk, params, h)
         half_precision = 0.5 * self._precision(bk, params)
         quad = ((bk.square(shifted) - bk.square(a)) * half_precision).sum(axis=1)
-        return bk.matmul(h, params["b"]) + quad + self.independent_log_partition(bk, params)
+        return self.hidden_bias_term(bk, params, h) + quad + self.independent_log_partition(bk, params)
 
     def independent_log_partition(self, bk, params):
         log_var = params["log_var"]
@@ -215,7 +215,10 @@ class GaussianBernoulliRBM(BaseRBM):
     Parameters
     ----------
     n_components : int, default=256
-        Number of binary hidden units.
+        Number of hidden units.
+    hidden_units : {"binary", "rectified"}, default="binary"
+        The hidden units: 0/1, or truncated-Gaussian ``h >= 0`` whose
+        ``E[h | v]`` is a smooth rectifier (see :class:`BernoulliRBM`).
     learning_rate : float, default=0.01
         Step size: the update is ``learning_rate`` times the mean mini-batch
         gradient, accumulated with ``momentum``.  Gaussian units need a
@@ -439,6 +442,7 @@ class GaussianBernoulliRBM(BaseRBM):
         self,
         n_components=256,
         *,
+        hidden_units="binary",
         learning_rate=0.01,
         batch_size=10,
         n_iter=10,
@@ -471,6 +475,7 @@ class GaussianBernoulliRBM(BaseRBM):
     ):
         super().__init__(
             n_components=n_components,
+            hidden_units=hidden_units,
             learning_rate=learning_rate,
             batch_size=batch_size,
             n_iter=n_iter,
@@ -503,7 +508,7 @@ class GaussianBernoulliRBM(BaseRBM):
         self.learn_sigma = learn_sigma
 
     @property
-    def _units(self):
+    def _visible_units(self):
         return GaussianVisible(learn_sigma=self.learn_sigma)
 
     def _fitted_params(self):

@@ -145,7 +145,7 @@ class Layer:
         drive = bk.matmul(h, p["W"]) * units.scale_visible(bk, p, v)
         return (
             -units.visible_energy(bk, p, v)
-            + bk.matmul(h, p["b"])
+            + units.hidden_bias_term(bk, p, h)
             + drive.sum(axis=1)
             - units.hidden_log_weight(bk, p, h)
         )

@@ -132,16 +132,20 @@ class Centering:
     ----------
     rate : float, default=0.01
         How far each update moves the offsets towards the batch's means.
+    hidden_offset : float, default=0.5
+        The hidden offsets of a new model: the hidden units' mean with no
+        input (1/2 for binary units).
     """
 
-    def __init__(self, rate=0.01):
+    def __init__(self, rate=0.01, hidden_offset=0.5):
         self.rate = rate
+        self.hidden_offset = hidden_offset
 
     def init_state(self, bk, params, stats):
-        """Offsets of a new model: the data's means, and 1/2 for the hidden units."""
+        """Offsets of a new model: the data's means, and ``hidden_offset`` for the hidden units."""
         return {
             "visible": bk.asarray(stats["mean"]),
-            "hidden": bk.zeros(params["b"].shape) + 0.5,
+            "hidden": bk.zeros(params["b"].shape) + self.hidden_offset,
         }
 
     def resume_state(self, bk, params, saved, stats):

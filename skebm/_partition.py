@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._units import BINARY
+
 #: the exact sum is offered up to this many units in the enumerated layer
 MAX_EXACT_UNITS = 20
 #: states enumerated per chunk
@@ -25,16 +27,22 @@ def enumeration_layer(units, n_visible, n_hidden):
     (visible units count their valid states: categorical ones the product
     of their levels).
     """
-    candidates = [("hidden", units.hidden.n_states(n_hidden))]
+    candidates = []
+    if units.hidden.discrete:
+        candidates.append(("hidden", units.hidden.n_states(n_hidden)))
     if units.discrete:
         candidates.append(("visible", units.n_states(n_visible)))
+    if not candidates:
+        return None
     layer, size = min(candidates, key=lambda c: c[1])
     return layer if size <= 2**MAX_EXACT_UNITS else None
 
 
 def exact_log_partition_cost(units, n_visible, n_hidden):
     """Terms of the exact log Z: enumerated states times the other layer's units."""
-    costs = [float(units.hidden.n_states(n_hidden)) * n_visible]
+    costs = [float("inf")]
+    if units.hidden.discrete:
+        costs.append(float(units.hidden.n_states(n_hidden)) * n_visible)
     if units.discrete:
         costs.append(float(units.n_states(n_visible)) * n_hidden)
     return min(costs)
@@ -218,6 +226,8 @@ class _Annealer:
         after each tenth of the temperatures.
         """
         bk, units, params = self.bk, self.units, self.params
+        if units.hidden is not BINARY:
+            return self._anneal_any_hidden(v, betas, progress)
         shape = (v.shape[0], self.n_hidden)
         x, abs_x, pos_x = bk.empty(shape), bk.empty(shape), bk.empty(shape)
         exp_new, exp_old, h = bk.empty(shape), bk.empty(shape), bk.empty(shape)
@@ -264,6 +274,36 @@ class _Annealer:
                 bk.bernoulli(h, out=h)
                 h *= beta_new  # the tempered weights are beta W
                 v = units.sample_visible(bk, tempered_new, h)
+                visible_old = units.visible_energy(bk, tempered_new, v)
+        return np.asarray(bk.to_numpy(log_w), dtype=np.float64), v
+
+    def _anneal_any_hidden(self, v, betas, progress=None):
+        """:meth:`anneal` for any hidden-unit type, through its ``log_partition``.
+
+        The tempered model ``p_beta(v, h)`` has the tempered visible biases,
+        the input ``beta x`` of the hidden units and their own energy in
+        full (the base and the model share it), so ``log f_beta(v) =
+        -visible_energy_beta(v) + hidden.log_partition(beta x)``.
+        """
+        bk, units, params, hidden = self.bk, self.units, self.params, self.units.hidden
+        log_w = 0.0
+        visible_old = units.visible_energy(bk, self.tempered_visible(float(betas[0])), v)
+        n_steps = len(betas) - 1
+        report_every = max(1, n_steps // 10)
+        for k in range(n_steps):
+            if progress is not None and k % report_every == 0:
+                progress(k / n_steps)
+            beta_old, beta_new = float(betas[k]), float(betas[k + 1])
+            tempered_new = self.tempered_visible(beta_new)
+            x = units.hidden_activation(bk, params, v)
+            step = bk.as_float64(
+                hidden.log_partition(bk, beta_new * x) - hidden.log_partition(bk, beta_old * x)
+            )
+            step -= bk.as_float64(units.visible_energy(bk, tempered_new, v) - visible_old)
+            log_w = log_w + step
+            if k + 1 < n_steps:
+                h = hidden.sample_from_input(bk, beta_new * x)
+                v = units.sample_visible(bk, tempered_new, beta_new * h)
                 visible_old = units.visible_energy(bk, tempered_new, v)
         return np.asarray(bk.to_numpy(log_w), dtype=np.float64), v
 

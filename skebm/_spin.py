@@ -60,7 +60,7 @@ class SpinUnits(VisibleUnits):
         # sum over v_i = +-1 of exp(v_i x_i) is 2 cosh(x_i) = exp(softplus(2 x_i) - x_i),
         # a form that does not overflow for large |x_i|
         x = self.visible_activation(bk, params, h)
-        return bk.matmul(h, params["b"]) + (bk.softplus(2.0 * x) - x).sum(axis=1)
+        return self.hidden_bias_term(bk, params, h) + (bk.softplus(2.0 * x) - x).sum(axis=1)
 
     def independent_log_partition(self, bk, params):
         a = params["a"]
@@ -153,7 +153,10 @@ class SpinRBM(BaseRBM):
     Parameters
     ----------
     n_components : int, default=256
-        Number of binary (0/1) hidden units.
+        Number of hidden units.
+    hidden_units : {"binary", "rectified"}, default="binary"
+        The hidden units: 0/1, or truncated-Gaussian ``h >= 0`` whose
+        ``E[h | v]`` is a smooth rectifier (see :class:`BernoulliRBM`).
     learning_rate : float, default=0.1
         Step size: the update is ``learning_rate`` times the mean mini-batch
         gradient, accumulated with ``momentum``.  Spins differ by 2 where 0/1
@@ -360,4 +363,4 @@ class SpinRBM(BaseRBM):
     ValueError: Spin visible units take values in {-1, +1}, but X holds only 0s and 1s...
     """
 
-    _units = SpinUnits()
+    _visible_units = SpinUnits()

@@ -26,13 +26,25 @@ a subclass of :class:`VisibleUnits`, its estimator (a subclass of
 (:mod:`skebm._dbn`) for the DBN's ``visible_units`` parameter.
 """
 
+import copy
+
 import numpy as np
 
 from ._backend import LOG_2
 
 
 class BinaryUnits:
-    """Independent units that are 0 or 1, given their total input ``x`` (log-odds)."""
+    """Independent units that are 0 or 1, given their total input ``x`` (log-odds).
+
+    This is the hidden-unit contract (:mod:`skebm._hidden` lists the types):
+    every method below, plus ``name``, ``discrete`` (whether ``n_states``
+    and ``states`` enumerate the layer) and ``mean_at_zero`` (the mean of a
+    unit with no input).
+    """
+
+    name = "binary"
+    discrete = True
+    mean_at_zero = 0.5
 
     def mean(self, bk, x, out=None):
         """P(unit = 1) = sigmoid(x)."""
@@ -41,6 +53,14 @@ class BinaryUnits:
     def sample(self, bk, mean, out=None):
         """A 0/1 draw with success probabilities ``mean`` (in ``out``, which may be ``mean``)."""
         return bk.bernoulli(mean, out=out)
+
+    def sample_from_input(self, bk, x, out=None):
+        """A draw given the units' input ``x`` (log-odds) rather than their mean."""
+        return bk.bernoulli(bk.sigmoid(x), out=out)
+
+    def own_energy(self, bk, h):
+        """The units' energy without input, one value per row; None when it is 0."""
+        return None
 
     def log_partition(self, bk, x):
         """log sum_u exp(u.x) over every state u of the layer, one value per row of x."""
@@ -97,6 +117,20 @@ class VisibleUnits:
     def learned_keys(self, params):
         """The keys of ``params`` that training moves (the rest are constants)."""
         return ("W", "a", "b")
+
+    def with_hidden(self, hidden):
+        """These visible units joined to another hidden-unit type."""
+        if hidden is self.hidden:
+            return self
+        units = copy.copy(self)
+        units.hidden = hidden
+        return units
+
+    def hidden_bias_term(self, bk, params, h):
+        """The hidden side of -E(v, h) that does not touch v: ``b.h`` minus the units' own energy."""
+        term = bk.matmul(h, params["b"])
+        own = self.hidden.own_energy(bk, h)
+        return term if own is None else term - own
 
     def largest_scaled_weight(self, bk, params):
         """max |W_ji| in the units that decide saturation (log-odds for binary units)."""

@@ -157,8 +157,7 @@ class ParallelTempering:
         if beta_rows is None:
             beta_rows = self._beta_rows(bk, ours["betas"], activation.shape[0])
         hidden = ours["hidden"]
-        units.hidden.mean(bk, activation * beta_rows, out=hidden)
-        units.hidden.sample(bk, hidden, out=hidden)
+        units.hidden.sample_from_input(bk, activation * beta_rows, out=hidden)
 
     def swap(self, bk, units, params, ours, visible, activation, tune=True):
         """One round of swaps between neighbouring replicas (states exchanged in place).
