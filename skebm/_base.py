@@ -49,7 +49,7 @@ from ._early_stopping import EarlyStopping
 from ._exceptions import caller_stacklevel
 from ._hidden import HIDDEN_UNITS
 from ._layer import CHAIN_ARRAYS, Layer, check_chain_settings, check_memory
-from ._optim import SCHEDULES, SGD, Centering
+from ._optim import OPTIMIZERS, SCHEDULES, Centering, make_optimizer
 from ._partition import (
     DEFAULT_N_BETAS,
     DEFAULT_N_CHAINS,
@@ -88,6 +88,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "n_iter": [Interval(Integral, 0, None, closed="left")],
         "method": [StrOptions(SAMPLERS.keys())],  # a live view: registered samplers count
         "n_gibbs_steps": [Interval(Integral, 1, None, closed="left")],
+        "optimizer": [StrOptions(OPTIMIZERS.keys())],  # live: registered optimisers count
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "n_chains": [Interval(Integral, 1, None, closed="left"), None],
@@ -127,6 +128,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         n_iter=10,
         method="pcd",
         n_gibbs_steps=1,
+        optimizer="sgd",
         momentum=0.0,
         weight_decay=0.0,
         n_chains=None,
@@ -158,6 +160,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.n_iter = n_iter
         self.method = method
         self.n_gibbs_steps = n_gibbs_steps
+        self.optimizer = optimizer
         self.momentum = momentum
         self.weight_decay = weight_decay
         self.n_chains = n_chains
@@ -347,7 +350,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return Trainer(
             self._units,
             make_sampler(self.method, self),
-            SGD(self.learning_rate, self.momentum, self.weight_decay),
+            make_optimizer(self.optimizer, self),
             n_gibbs_steps=self.n_gibbs_steps,
             batch_size=self.batch_size,
             batch_transform=self._batch_transform,
@@ -591,11 +594,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         params = {k: bk.copy(v) for k, v in self._fitted_params().items()}
         self._units.follow_stats(bk, params, stats)
-        saved = {
-            "velocity": self._velocity,
-            "chains": self.h_samples_,
-            **getattr(self, "_train_state", {}),
-        }
+        saved = {"chains": self.h_samples_, **getattr(self, "training_state_", {})}
         state = trainer.resume_state(bk, params, saved, X, rows, self._n_chains(), stats)
         return params, state
 
@@ -623,11 +622,11 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         self._set_fitted_params({k: bk.to_numpy(v).copy() for k, v in params.items()})
         self.h_samples_ = bk.to_numpy(state["chains"]).copy()
-        self._velocity = {k: bk.to_numpy(v).copy() for k, v in state["velocity"].items()}
-        # what a sampler or centering keeps besides the chains, to continue from
-        self._train_state = {
+        # what the optimiser, a sampler or centering keeps besides the chains,
+        # to continue from: each part's own dict of arrays, copied as it is
+        self.training_state_ = {
             part: {k: bk.to_numpy(v).copy() for k, v in state[part].items()}
-            for part in ("sampler", "offsets")
+            for part in ("optimizer", "sampler", "offsets")
             if part in state
         }
         if epoch is not None:
@@ -804,7 +803,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _trained_ladder(self, n_temperatures):
         """The ladder training with ``method="pt"`` tuned, if it has that many rungs."""
-        trained = getattr(self, "_train_state", {}).get("sampler", {}).get("betas")
+        trained = getattr(self, "training_state_", {}).get("sampler", {}).get("betas")
         return trained if trained is not None and len(trained) == n_temperatures else None
 
     def _validate_incomplete(self, X):

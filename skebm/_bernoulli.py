@@ -172,6 +172,12 @@ class BernoulliRBM(BaseRBM):
         the ladder).
     n_gibbs_steps : int, default=1
         Gibbs steps per update (the k of CD-k / PCD-k).
+    optimizer : {"sgd", "adam"}, default="sgd"
+        The update rule. "sgd": gradient steps with ``momentum``; "adam":
+        Adam (Kingma & Ba 2015), which scales each parameter's step by
+        running moments of its gradient, so that every parameter moves about
+        ``learning_rate`` per update (use a far smaller ``learning_rate``,
+        1e-3 to 1e-2; ``momentum`` is not used).
     momentum : float, default=0.0
         Fraction of the previous update added to the current one. PCD learns
         best without it: momentum moves the weights faster than the persistent
@@ -284,6 +290,12 @@ class BernoulliRBM(BaseRBM):
         Visible biases a.
     h_samples_ : ndarray of shape (n_chains, n_components)
         Hidden states of the persistent chains.
+    training_state_ : dict
+        What the parts of training keep between calls, one dict of arrays
+        per part: ``"optimizer"`` (SGD's velocity, Adam's moments), and
+        ``"sampler"`` (fast weights, the tempering ladder) and ``"offsets"``
+        (centering) where used; ``partial_fit`` and ``warm_start`` continue
+        from it.
     n_iter_ : int
         Epochs completed by ``fit`` (continued by ``warm_start``), plus one
         per ``partial_fit`` call.

@@ -218,6 +218,7 @@ class CategoricalRBM(BaseRBM):
     n_iter : int, default=10
     method : {"pcd", "cd", "fpcd", "pt"}, default="pcd"
     n_gibbs_steps : int, default=1
+    optimizer : {"sgd", "adam"}, default="sgd"
     momentum : float, default=0.0
     weight_decay : float, default=0.0
     n_chains : int, default=None
@@ -299,6 +300,7 @@ class CategoricalRBM(BaseRBM):
         n_iter=10,
         method="pcd",
         n_gibbs_steps=1,
+        optimizer="sgd",
         momentum=0.0,
         weight_decay=0.0,
         n_chains=None,
@@ -331,6 +333,7 @@ class CategoricalRBM(BaseRBM):
             n_iter=n_iter,
             method=method,
             n_gibbs_steps=n_gibbs_steps,
+            optimizer=optimizer,
             momentum=momentum,
             weight_decay=weight_decay,
             n_chains=n_chains,

@@ -240,6 +240,9 @@ class GaussianBernoulliRBM(BaseRBM):
         the ladder).
     n_gibbs_steps : int, default=1
         Gibbs steps per update (the k of CD-k / PCD-k).
+    optimizer : {"sgd", "adam"}, default="sgd"
+        The update rule: SGD with ``momentum``, or Adam (see
+        :class:`BernoulliRBM`).
     momentum : float, default=0.0
         Fraction of the previous update added to the current one.
     weight_decay : float, default=0.0
@@ -448,6 +451,7 @@ class GaussianBernoulliRBM(BaseRBM):
         n_iter=10,
         method="pcd",
         n_gibbs_steps=1,
+        optimizer="sgd",
         momentum=0.0,
         weight_decay=0.0,
         n_chains=None,
@@ -481,6 +485,7 @@ class GaussianBernoulliRBM(BaseRBM):
             n_iter=n_iter,
             method=method,
             n_gibbs_steps=n_gibbs_steps,
+            optimizer=optimizer,
             momentum=momentum,
             weight_decay=weight_decay,
             n_chains=n_chains,

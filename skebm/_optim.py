@@ -1,19 +1,32 @@
-"""The update rule: SGD with momentum and weight decay, its schedules, centering.
+"""The update rule: optimisers (SGD with momentum, Adam), schedules, centering.
 
-An optimiser is an object with two methods (the contract ``BaseRBM`` uses):
+An optimiser is a class with this contract (the one the trainer uses; the
+estimators' ``optimizer`` parameter names one in :data:`OPTIMIZERS`):
 
-``fused_weight_step(bk, params, velocity, hidden, row_weights, visible, step_scale)``
+``parameters``
+    Names of the estimator parameters the class takes as keyword arguments;
+    the estimator builds one optimiser per fit from its own values.
+``learning_rate``
+    The current step size, an attribute the learning-rate schedule sets.
+``init_state(bk, params, keys)`` and ``resume_state(bk, params, saved, keys)``
+    The optimiser's own state (a dict of backend arrays) for the learned
+    parameters ``keys``: new, or continued from ``saved`` (NumPy arrays a
+    previous fit published; a new state where they do not fit).  The trainer
+    keeps it as ``state["optimizer"]`` and never looks inside.
+``fused_weight_step(bk, params, state, hidden, row_weights, visible, step_scale)``
     Take the weight step from the stacked rows of an update: the gradient of
-    ``W`` is ``(hidden * row_weights)^T visible``, added straight into the
-    weights (or their velocity) block of hidden units by block of hidden
-    units (``bk.map_blocks``).  Returns the hidden-bias gradient, the column
-    sums of the weighted ``hidden``, which it computes on the way.
-``update_params(bk, params, velocity, grads, step_scale)``
+    ``W`` is ``(hidden * row_weights)^T visible``, block of hidden units by
+    block of hidden units (``bk.map_blocks``).  Returns the hidden-bias
+    gradient, the column sums of the weighted ``hidden``, which it computes
+    on the way.
+``update_params(bk, params, state, grads, step_scale)``
     Apply the gradients ``grads`` of the other parameters, in place.
 
-``step_scale`` is the batch's share of a full batch.  A new optimiser is a
-class with these two methods.
+``step_scale`` is the batch's share of a full batch.  A new optimiser is one
+class and one line in :data:`OPTIMIZERS`.
 """
+
+import math
 
 
 class SGD:
@@ -34,10 +47,24 @@ class SGD:
         L2 penalty on the weights.
     """
 
+    parameters = ("learning_rate", "momentum", "weight_decay")
+
     def __init__(self, learning_rate, momentum=0.0, weight_decay=0.0):
         self.learning_rate = learning_rate
         self.momentum = momentum
         self.weight_decay = weight_decay
+
+    def init_state(self, bk, params, keys):
+        """A velocity of zeros per learned parameter."""
+        return {key: bk.zeros(params[key].shape) for key in keys}
+
+    def resume_state(self, bk, params, saved, keys):
+        if saved is None or any(
+            key not in saved or tuple(saved[key].shape) != tuple(params[key].shape)
+            for key in keys
+        ):
+            return self.init_state(bk, params, keys)
+        return {key: bk.copy(saved[key]) for key in keys}
 
     def fused_weight_step(self, bk, params, velocity, hidden, row_weights, visible, step_scale):
         lr, momentum, decay = self.learning_rate, self.momentum, self.weight_decay
@@ -75,6 +102,94 @@ class SGD:
             else:
                 # no velocity to keep: it would be overwritten by the next step
                 params[key] += (lr * step_scale) * grad
+
+
+class Adam:
+    """Adam (Kingma & Ba 2015): steps scaled by running moments of each gradient.
+
+    Each parameter keeps running means of its gradient ``m`` and of the
+    gradient's square ``s`` (decay ``beta1 = 0.9`` and ``beta2 = 0.999``)
+    and moves by ``learning_rate * m_hat / (sqrt(s_hat) + 1e-8)``, with the
+    bias-corrected moments ``m_hat`` and ``s_hat``: every parameter takes
+    steps of about ``learning_rate`` whatever the scale of its gradient,
+    which suits parameters whose gradients differ by orders of magnitude
+    (weights, biases, rarely active units).  Steps are in the parameters'
+    own units, so ``learning_rate`` is far smaller than for SGD (1e-3 to
+    1e-2).  ``weight_decay`` is an L2 penalty added to the weight gradient.
+
+    Parameters
+    ----------
+    learning_rate : float
+        Step size.
+    weight_decay : float, default=0.0
+        L2 penalty on the weights.
+    """
+
+    parameters = ("learning_rate", "weight_decay")
+    beta1, beta2, epsilon = 0.9, 0.999, 1e-8
+
+    def __init__(self, learning_rate, weight_decay=0.0):
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+
+    def init_state(self, bk, params, keys):
+        """Zero moments per learned parameter, and the count of steps taken."""
+        state = {"steps": bk.zeros((1,))}
+        for key in keys:
+            state["mean_" + key] = bk.zeros(params[key].shape)
+            state["square_" + key] = bk.zeros(params[key].shape)
+        return state
+
+    def resume_state(self, bk, params, saved, keys):
+        fresh = self.init_state(bk, params, keys)
+        if saved is None or any(
+            key not in saved or tuple(saved[key].shape) != tuple(fresh[key].shape)
+            for key in fresh
+        ):
+            return fresh
+        return {key: bk.copy(saved[key]) for key in fresh}
+
+    def _move(self, state, key, param, grad, step):
+        """One Adam step of ``param`` along ``grad`` (ascent), moments updated in place."""
+        mean, square = state["mean_" + key], state["square_" + key]
+        mean *= self.beta1
+        mean += (1.0 - self.beta1) * grad
+        square *= self.beta2
+        square += (1.0 - self.beta2) * grad * grad
+        param += step * mean / ((square ** 0.5) * self._unbias + self.epsilon)
+
+    def fused_weight_step(self, bk, params, state, hidden, row_weights, visible, step_scale):
+        # one step count per update: the weight step comes first
+        state["steps"] += 1.0
+        t = float(bk.item(state["steps"][0]))
+        # bias corrections of both moments folded into the step and the denominator
+        self._unbias = 1.0 / math.sqrt(1.0 - self.beta2**t)
+        step = self.learning_rate / (1.0 - self.beta1**t)
+        hidden *= row_weights  # weighted in place, as the samplers' after_update expect
+        grad = bk.matmul(hidden.T, visible)
+        grad *= step_scale
+        if self.weight_decay:
+            grad -= (step_scale * self.weight_decay) * params["W"]
+        self._move(state, "W", params["W"], grad, step)
+        self._step = step
+        return hidden.sum(axis=0)
+
+    def update_params(self, bk, params, state, grads, step_scale):
+        for key, grad in grads.items():
+            self._move(state, key, params[key], grad * step_scale, self._step)
+
+
+#: the optimisers an estimator's ``optimizer`` names
+OPTIMIZERS = {
+    "sgd": SGD,
+    "adam": Adam,
+}
+
+
+def make_optimizer(name, settings):
+    """The optimiser named ``name``, built with its parameters from ``settings`` (the estimator)."""
+    optimizer = OPTIMIZERS[name]
+    return optimizer(**{key: getattr(settings, key) for key in optimizer.parameters})
 
 
 # ---------------------------------------------------------------------------

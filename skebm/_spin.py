@@ -179,6 +179,9 @@ class SpinRBM(BaseRBM):
         the ladder).
     n_gibbs_steps : int, default=1
         Gibbs steps per update (the k of CD-k / PCD-k).
+    optimizer : {"sgd", "adam"}, default="sgd"
+        The update rule: SGD with ``momentum``, or Adam (see
+        :class:`BernoulliRBM`).
     momentum : float, default=0.0
         Fraction of the previous update added to the current one. PCD learns
         best without it: momentum moves the weights faster than the persistent

@@ -8,9 +8,11 @@ caller hands it the training state and says, through plain callables, how to
 publish a finished epoch, checkpoint it and put a kept one back.
 
 The training state is a dict of backend arrays the trainer updates in place:
-``params`` (the unit math's parameter dict) and ``state`` with
-``"velocity"`` (one array per learned parameter) and ``"chains"`` (the
-persistent chains' hidden states).
+``params`` (the unit math's parameter dict) and ``state``, a dict keyed by
+part: ``"chains"`` (the persistent chains' hidden states), ``"optimizer"``,
+and ``"sampler"`` and ``"offsets"`` (centering) where those parts keep
+state; each part builds and reads its own entry, the trainer never looks
+inside.
 
 Stages, each a method: :meth:`Trainer.train_step` (one update from the
 mini-batch in the step buffers), :meth:`Trainer.train_pass` (the batches of
@@ -175,15 +177,13 @@ class Trainer:
 
     # --- the training state -------------------------------------------------------
     def new_state(self, bk, params, X, rows, n_chains, stats):
-        """The state of a new model: no velocity, chains started from the data.
+        """The state of a new model: a new optimiser state, chains started from the data.
 
         ``stats`` are the training rows' column statistics; samplers that
         keep more than the chains start their own state from them.
         """
         state = {
-            "velocity": {
-                key: bk.zeros(params[key].shape) for key in self.units.learned_keys(params)
-            },
+            "optimizer": self.optimizer.init_state(bk, params, self.units.learned_keys(params)),
             "chains": self.initial_chains(bk, params, X, rows, n_chains),
         }
         if hasattr(self.sampler, "init_state"):
@@ -197,13 +197,18 @@ class Trainer:
     def resume_state(self, bk, params, saved, X, rows, n_chains, stats):
         """The state of a model that continues, from what it ``saved`` (NumPy arrays).
 
-        ``saved`` holds ``"velocity"`` and ``"chains"``, and may hold the
-        sampler's own ``"sampler"`` state and centering's ``"offsets"``
-        (missing, or not fitting, ones start anew); all are copied.  Chains
-        are drawn anew when their number is no longer ``n_chains``.
+        ``saved`` holds ``"chains"``, and may hold the optimiser's own
+        ``"optimizer"`` state, the sampler's ``"sampler"`` state and
+        centering's ``"offsets"`` (missing, or not fitting, ones start anew);
+        all are copied.  Chains are drawn anew when their number is no
+        longer ``n_chains``.
         """
-        velocity, chains = saved["velocity"], saved["chains"]
-        state = {"velocity": {key: bk.copy(value) for key, value in velocity.items()}}
+        chains = saved["chains"]
+        state = {
+            "optimizer": self.optimizer.resume_state(
+                bk, params, saved.get("optimizer"), self.units.learned_keys(params)
+            )
+        }
         if chains.shape[0] != n_chains:
             state["chains"] = self.initial_chains(bk, params, X, rows, n_chains)
         else:
@@ -260,7 +265,7 @@ class Trainer:
         chains (``v_w`` the units' ``weight_gradient_visible``), is one
         product of the stacked arrays, ``hidden`` with its rows weighted
         +1/n_data and -1/n_chains, added straight into the weights (or the
-        velocity) by the optimiser's fused step, for every unit type.
+        optimiser's state) by its fused step, for every unit type.
         ``units.gradients`` is the same step written out, the reference the
         tests hold this one to.
         """
@@ -274,16 +279,16 @@ class Trainer:
         units = self.units
         phases = (buffers.data, buffers.data_hidden, buffers.chain_visible, buffers.chain_hidden)
         grads = units.visible_gradients(bk, params, *phases)
-        velocity = state["velocity"]
+        ours = state["optimizer"]
         visible_w = units.weight_gradient_visible(bk, params, buffers.visible)
         if self.centering is not None:
             centered = self.centering.center(
                 bk, units, params, state["offsets"], buffers, visible_w
             )
         grads["b"] = self.optimizer.fused_weight_step(
-            bk, params, velocity, buffers.hidden, buffers.row_weights, visible_w, step_scale
+            bk, params, ours, buffers.hidden, buffers.row_weights, visible_w, step_scale
         )
-        self.optimizer.update_params(bk, params, velocity, grads, step_scale)
+        self.optimizer.update_params(bk, params, ours, grads, step_scale)
         if self.centering is not None:
             self.centering.finish(bk, params, state["offsets"], centered)
         units.clip_params(bk, params)

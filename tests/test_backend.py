@@ -136,7 +136,7 @@ def test_fast_step_equals_textbook_step(method, n_steps, momentum, decay, n_chai
     params = {k: v.copy() for k, v in rbm._fitted_params().items()}
     chains = (rng.random((n_chains or 8, 6)) < 0.5).astype(float)
     velocity = {k: rng.normal(size=v.shape) for k, v in params.items()}
-    state = {"chains": chains.copy(), "velocity": {k: v.copy() for k, v in velocity.items()}}
+    state = {"chains": chains.copy(), "optimizer": {k: v.copy() for k, v in velocity.items()}}
 
     bk = NumpyBackend(np.float64, seed=7)
     buffers = rbm._trainer().step_buffers(bk, state, len(X), X.shape[1])
@@ -193,7 +193,7 @@ def test_torch_fast_step_equals_textbook_step(method):
     params = {k: bk.asarray(v.copy()) for k, v in np_params.items()}
     state = {
         "chains": bk.asarray(chains.copy()),
-        "velocity": {k: bk.zeros(v.shape) for k, v in np_params.items()},
+        "optimizer": {k: bk.zeros(v.shape) for k, v in np_params.items()},
     }
     buffers = rbm._trainer().step_buffers(bk, state, len(X), X.shape[1])
     bk.gather_rows(X, np.arange(len(X)), out=buffers.data)

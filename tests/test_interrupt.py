@@ -190,7 +190,7 @@ def test_interrupted_model_is_usable_and_resumable(X):
     resumed = BernoulliRBM(n_iter=3, **PARAMS).fit(X).partial_fit(X)
     np.testing.assert_array_equal(model.components_, resumed.components_)
     np.testing.assert_array_equal(model.h_samples_, resumed.h_samples_)
-    np.testing.assert_array_equal(model._velocity["W"], resumed._velocity["W"])
+    np.testing.assert_array_equal(model.training_state_["optimizer"]["W"], resumed.training_state_["optimizer"]["W"])
 
 
 def test_interrupt_before_training_leaves_previous_model(X, monkeypatch):

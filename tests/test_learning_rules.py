@@ -35,7 +35,7 @@ def test_centered_update_with_zero_offsets_is_the_ordinary_update(suite_seed):
     results = []
     for centering in (None, Centering(rate=0.0)):
         params = {k: v.copy() for k, v in rbm._device_params(bk).items()}
-        state = {"velocity": {k: np.zeros_like(v) for k, v in params.items()}}
+        state = {"optimizer": {k: np.zeros_like(v) for k, v in params.items()}}
         state["offsets"] = {"visible": np.zeros(5), "hidden": np.zeros(3)}
         trainer = Trainer(rbm._units, None, rbm._trainer().optimizer, n_gibbs_steps=1,
                           batch_size=6, centering=centering)
@@ -76,7 +76,7 @@ def test_centered_update_is_gradient_ascent_in_the_centered_parameters(cls, suit
     b_c_new = b_c + lr * (h_data.mean(axis=0) - h_model.mean(axis=0))
     expected = {"W": W_new, "a": a_c_new - lam @ W_new, "b": b_c_new - W_new @ (mu * scale)}
 
-    state = {"velocity": {k: np.zeros_like(v) for k, v in params.items()},
+    state = {"optimizer": {k: np.zeros_like(v) for k, v in params.items()},
              "offsets": {"visible": mu.copy(), "hidden": lam.copy()}}
     trainer = Trainer(units, None, rbm._trainer().optimizer, n_gibbs_steps=1, batch_size=6,
                       centering=Centering(rate=0.0))
@@ -107,7 +107,7 @@ def test_centered_training_learns_and_publishes_an_ordinary_rbm(suite_seed):
     rng = np.random.default_rng(suite_seed)
     X = (rng.random((300, 8)) < np.linspace(0.1, 0.9, 8)).astype(float)
     rbm = BernoulliRBM(n_components=4, centered=True, n_iter=5, random_state=suite_seed).fit(X)
-    offsets = rbm._train_state["offsets"]
+    offsets = rbm.training_state_["offsets"]
     # the visible offset follows the data's means (a running mean, rate 0.01,
     # started at them): within 0.1 of every column's mean
     assert np.abs(offsets["visible"] - X.mean(axis=0)).max() < 0.1
@@ -115,7 +115,7 @@ def test_centered_training_learns_and_publishes_an_ordinary_rbm(suite_seed):
     assert np.isfinite(rbm.score(X))
     # continuing keeps the offsets
     rbm.partial_fit(X[:50])
-    assert rbm._train_state["offsets"]["visible"].shape == (8,)
+    assert rbm.training_state_["offsets"]["visible"].shape == (8,)
 
 
 # --- fast PCD ----------------------------------------------------------------------------
@@ -155,7 +155,7 @@ def test_fast_weights_never_reach_the_fitted_parameters(monkeypatch, suite_seed)
 
     monkeypatch.setattr(Trainer, "apply_update", recording)
     rbm = BernoulliRBM(n_components=4, method="fpcd", n_iter=2, random_state=suite_seed).fit(X)
-    fast = rbm._train_state["sampler"]["W"]
+    fast = rbm.training_state_["sampler"]["W"]
     assert np.abs(fast).max() > 1e-3  # the fast weights did move the chains
     np.testing.assert_array_equal(rbm.components_, slow[-1])
 
@@ -210,7 +210,7 @@ def test_new_samplers_and_rules_train_on_every_backend(device, settings, suite_s
                        random_state=suite_seed, **settings).fit(X)
     assert all(isinstance(value, np.ndarray) for value in rbm._fitted_params().values())
     assert all(isinstance(value, np.ndarray)
-               for part in rbm._train_state.values() for value in part.values())
+               for part in rbm.training_state_.values() for value in part.values())
     # the share of the gap between the untrained model and the generating
     # mixture that training closes: over 10 seeds (NumPy) PT 0.91 +- 0.04,
     # FPCD 0.90 +- 0.04, centered with inverse scaling 0.75 +- 0.11; the bar

@@ -52,8 +52,8 @@ def assert_same_model(a, b):
         "h_samples_",
     ):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
-    for key in a._velocity:
-        np.testing.assert_array_equal(a._velocity[key], b._velocity[key])
+    for key in a.training_state_["optimizer"]:
+        np.testing.assert_array_equal(a.training_state_["optimizer"][key], b.training_state_["optimizer"][key])
     np.testing.assert_allclose(a.feature_mean_, b.feature_mean_, rtol=1e-12)
     np.testing.assert_allclose(a.feature_var_, b.feature_var_, rtol=1e-9, atol=1e-12)
     assert a.n_samples_seen_ == b.n_samples_seen_

@@ -124,8 +124,8 @@ def test_pt_training_records_swap_rates_and_resumes(cls):
     assert all(0.0 <= rate <= 1.0 for rate in record["swap_rates"])
     assert rbm.h_samples_.shape == (10, 3)
     # partial_fit continues the replicas and the tuned ladder
-    ladder = list(rbm._train_state["sampler"]["betas"])
+    ladder = list(rbm.training_state_["sampler"]["betas"])
     rbm.partial_fit(X)
     assert rbm.history_[-1]["epoch"] == 4
-    assert rbm._train_state["sampler"]["betas"][0] == 1.0
-    assert len(rbm._train_state["sampler"]["betas"]) == len(ladder)
+    assert rbm.training_state_["sampler"]["betas"][0] == 1.0
+    assert len(rbm.training_state_["sampler"]["betas"]) == len(ladder)

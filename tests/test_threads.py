@@ -62,7 +62,7 @@ def test_update_is_the_same_arithmetic_in_every_block_split(momentum, weight_dec
             "a": np.zeros(n_visible),
             "b": np.zeros(n_hidden),
         }
-        state = {"velocity": {key: np.full(value.shape, 0.1) for key, value in params.items()}}
+        state = {"optimizer": {key: np.full(value.shape, 0.1) for key, value in params.items()}}
         state["chains"] = np.zeros((n_chains, n_hidden))
         buffers = rbm._trainer().step_buffers(bk, state, n_data, n_visible)
         buffers.visible[...] = np.random.default_rng(2).random(buffers.visible.shape)

@@ -267,7 +267,7 @@ def test_fused_update_is_the_reference_gradient_step(cls, suite_seed):
     reference = rbm._units.gradients(bk, params, *phases)
     reference["W"] = reference["W"] - decay * params["W"]
     expected = {key: params[key] + lr * reference[key] for key in reference}
-    state = {"velocity": {key: np.zeros_like(value) for key, value in params.items()}}
+    state = {"optimizer": {key: np.zeros_like(value) for key, value in params.items()}}
     rbm._trainer().apply_update(bk, params, state, buffers, 1.0)
     for key, value in expected.items():
         # float64 rounding of a few sums of a dozen terms
