@@ -49,7 +49,7 @@ from ._early_stopping import EarlyStopping
 from ._exceptions import caller_stacklevel
 from ._hidden import HIDDEN_UNITS
 from ._layer import CHAIN_ARRAYS, Layer, check_chain_settings, check_memory
-from ._optim import OPTIMIZERS, SCHEDULES, Centering, make_optimizer
+from ._optim import OPTIMIZERS, SCHEDULES, Centering, Sparsity, make_optimizer
 from ._partition import (
     DEFAULT_N_BETAS,
     DEFAULT_N_CHAINS,
@@ -93,6 +93,8 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "n_chains": [Interval(Integral, 1, None, closed="left"), None],
         "centered": ["boolean"],
+        "sparsity_target": [Interval(Real, 0, None, closed="neither"), None],
+        "sparsity_cost": [Interval(Real, 0, None, closed="left")],
         "learning_rate_schedule": [StrOptions(set(SCHEDULES))],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "min_learning_rate": [Interval(Real, 0, None, closed="left"), None],
@@ -133,6 +135,8 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         weight_decay=0.0,
         n_chains=None,
         centered=False,
+        sparsity_target=None,
+        sparsity_cost=0.1,
         learning_rate_schedule="linear",
         power_t=0.5,
         min_learning_rate=None,
@@ -165,6 +169,8 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.weight_decay = weight_decay
         self.n_chains = n_chains
         self.centered = centered
+        self.sparsity_target = sparsity_target
+        self.sparsity_cost = sparsity_cost
         self.learning_rate_schedule = learning_rate_schedule
         self.power_t = power_t
         self.min_learning_rate = min_learning_rate
@@ -361,6 +367,11 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             centering=(
                 Centering(hidden_offset=self._units.hidden.mean_at_zero)
                 if self.centered
+                else None
+            ),
+            sparsity=(
+                Sparsity(self.sparsity_target, self.sparsity_cost)
+                if self.sparsity_target is not None
                 else None
             ),
             schedule=lambda epoch: schedule(
@@ -626,7 +637,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         # to continue from: each part's own dict of arrays, copied as it is
         self.training_state_ = {
             part: {k: bk.to_numpy(v).copy() for k, v in state[part].items()}
-            for part in ("optimizer", "sampler", "offsets")
+            for part in ("optimizer", "sampler", "offsets", "sparsity")
             if part in state
         }
         if epoch is not None:

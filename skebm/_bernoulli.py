@@ -194,6 +194,15 @@ class BernoulliRBM(BaseRBM):
         (larger steps, momentum, and many more units learn stably).  The
         fitted parameters are converted back, so every other method sees an
         ordinary RBM.
+    sparsity_target : float, default=None
+        A target mean activity of the hidden units (e.g. 0.05): each unit's
+        running mean of ``E[h | v]`` on the data is pulled towards it by
+        adding ``sparsity_cost * (target - mean)`` to its bias gradient
+        (Lee, Ekanadham & Ng 2008; Hinton's practical guide), so that units
+        are active on a few rows each and learn distinct features. None
+        adds no pull.
+    sparsity_cost : float, default=0.1
+        Weight of the sparsity pull.
     learning_rate_schedule : {"linear", "constant", "invscaling"}, default="linear"
         How the step size changes over the epochs of ``fit``: "linear"
         decays it linearly from ``learning_rate`` in the first epoch to

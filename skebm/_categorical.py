@@ -223,6 +223,8 @@ class CategoricalRBM(BaseRBM):
     weight_decay : float, default=0.0
     n_chains : int, default=None
     centered : bool, default=False
+    sparsity_target : float, default=None
+    sparsity_cost : float, default=0.1
     learning_rate_schedule : {"linear", "constant", "invscaling"}, default="linear"
     power_t : float, default=0.5
     min_learning_rate : float, default=None
@@ -305,6 +307,8 @@ class CategoricalRBM(BaseRBM):
         weight_decay=0.0,
         n_chains=None,
         centered=False,
+        sparsity_target=None,
+        sparsity_cost=0.1,
         learning_rate_schedule="linear",
         power_t=0.5,
         min_learning_rate=None,
@@ -338,6 +342,8 @@ class CategoricalRBM(BaseRBM):
             weight_decay=weight_decay,
             n_chains=n_chains,
             centered=centered,
+            sparsity_target=sparsity_target,
+            sparsity_cost=sparsity_cost,
             learning_rate_schedule=learning_rate_schedule,
             power_t=power_t,
             min_learning_rate=min_learning_rate,

@@ -257,6 +257,10 @@ class GaussianBernoulliRBM(BaseRBM):
         (larger steps, momentum, and many more units learn stably).  The
         fitted parameters are converted back, so every other method sees an
         ordinary RBM.
+    sparsity_target : float, default=None
+        A target mean activity of the hidden units (see :class:`BernoulliRBM`).
+    sparsity_cost : float, default=0.1
+        Weight of the sparsity pull.
     learning_rate_schedule : {"linear", "constant", "invscaling"}, default="linear"
         How the step size changes over the epochs of ``fit``: "linear"
         decays it linearly from ``learning_rate`` in the first epoch to
@@ -456,6 +460,8 @@ class GaussianBernoulliRBM(BaseRBM):
         weight_decay=0.0,
         n_chains=None,
         centered=False,
+        sparsity_target=None,
+        sparsity_cost=0.1,
         learning_rate_schedule="linear",
         power_t=0.5,
         min_learning_rate=None,
@@ -490,6 +496,8 @@ class GaussianBernoulliRBM(BaseRBM):
             weight_decay=weight_decay,
             n_chains=n_chains,
             centered=centered,
+            sparsity_target=sparsity_target,
+            sparsity_cost=sparsity_cost,
             learning_rate_schedule=learning_rate_schedule,
             power_t=power_t,
             min_learning_rate=min_learning_rate,

@@ -198,6 +198,10 @@ class SpinRBM(BaseRBM):
         (larger steps, momentum, and many more units learn stably).  The
         fitted parameters are converted back, so every other method sees an
         ordinary RBM.
+    sparsity_target : float, default=None
+        A target mean activity of the hidden units (see :class:`BernoulliRBM`).
+    sparsity_cost : float, default=0.1
+        Weight of the sparsity pull.
     learning_rate_schedule : {"linear", "constant", "invscaling"}, default="linear"
         How the step size changes over the epochs of ``fit``: "linear"
         decays it linearly from ``learning_rate`` in the first epoch to

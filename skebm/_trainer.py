@@ -138,6 +138,9 @@ class Trainer:
         The tag of progress lines; ``name`` when None.
     verbose : int, default=0
         1 prints a line per epoch; 2 also progress within each epoch.
+    sparsity : Sparsity or None, default=None
+        Pull the hidden units' mean activity towards a target
+        (:class:`~skebm._optim.Sparsity`); None adds nothing.
     centering : Centering or None, default=None
         Take centered gradients (:class:`~skebm._optim.Centering`); the
         offsets are ``state["offsets"]``.
@@ -160,6 +163,7 @@ class Trainer:
         label=None,
         verbose=0,
         centering=None,
+        sparsity=None,
         schedule=None,
     ):
         self.units = units
@@ -173,6 +177,7 @@ class Trainer:
         self.label = label or name
         self.verbose = verbose
         self.centering = centering
+        self.sparsity = sparsity
         self.schedule = schedule
 
     # --- the training state -------------------------------------------------------
@@ -192,6 +197,10 @@ class Trainer:
             )
         if self.centering is not None:
             state["offsets"] = self.centering.init_state(bk, params, stats)
+        if self.sparsity is not None:
+            state["sparsity"] = self.sparsity.init_state(
+                bk, params, self.units.hidden.mean_at_zero
+            )
         return state
 
     def resume_state(self, bk, params, saved, X, rows, n_chains, stats):
@@ -220,6 +229,10 @@ class Trainer:
         if self.centering is not None:
             state["offsets"] = self.centering.resume_state(
                 bk, params, saved.get("offsets"), stats
+            )
+        if self.sparsity is not None:
+            state["sparsity"] = self.sparsity.resume_state(
+                bk, params, saved.get("sparsity"), self.units.hidden.mean_at_zero
             )
         return state
 
@@ -280,6 +293,9 @@ class Trainer:
         phases = (buffers.data, buffers.data_hidden, buffers.chain_visible, buffers.chain_hidden)
         grads = units.visible_gradients(bk, params, *phases)
         ours = state["optimizer"]
+        if self.sparsity is not None:
+            # before centering and the weighting of the fused step change the rows
+            activity = buffers.data_hidden.mean(axis=0)
         visible_w = units.weight_gradient_visible(bk, params, buffers.visible)
         if self.centering is not None:
             centered = self.centering.center(
@@ -288,6 +304,8 @@ class Trainer:
         grads["b"] = self.optimizer.fused_weight_step(
             bk, params, ours, buffers.hidden, buffers.row_weights, visible_w, step_scale
         )
+        if self.sparsity is not None:
+            self.sparsity.adjust(bk, state["sparsity"], activity, grads)
         self.optimizer.update_params(bk, params, ours, grads, step_scale)
         if self.centering is not None:
             self.centering.finish(bk, params, state["offsets"], centered)
