@@ -1,20 +1,20 @@
 """The RBM estimator every model shares: the scikit-learn surface.
 
 Parameters and their validation, the wiring of ``fit`` and ``partial_fit``
-to the training core, inference, sampling and scoring.  The parts live
-elsewhere, each behind a stated contract: the unit math in
-:mod:`skebm._units`, NumPy versus torch in :mod:`skebm._backend`, row
-sources in :mod:`skebm._data`, the negative phase in :mod:`skebm._samplers`,
-the update rule in :mod:`skebm._optim`, the loop, monitoring and early
-stopping in :mod:`skebm._trainer`, rollback in :mod:`skebm._transaction` and
-log Z in :mod:`skebm._partition`.
+to the training core, and inference (``transform``, ``inverse_transform``);
+the sampling methods come from :class:`~skebm._sampling.SamplingMixin`, the
+likelihood ones from :class:`~skebm._likelihood.LikelihoodMixin`.  The
+parts live elsewhere, each behind a stated contract: the unit math in
+:mod:`skebm._units` (hidden-unit types in :mod:`skebm._hidden`), NumPy
+versus torch in :mod:`skebm._backend`, row sources in :mod:`skebm._data`,
+the negative phase in :mod:`skebm._samplers`, the update rule in
+:mod:`skebm._optim`, the loop, monitoring and early stopping in
+:mod:`skebm._trainer`, rollback in :mod:`skebm._transaction` and log Z in
+:mod:`skebm._partition`.
 """
 
-import hashlib
-import time
 import warnings
 import weakref
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -36,10 +36,9 @@ from sklearn.utils.validation import (
 )
 
 from ._backend import inference_backend, make_backend, resolve_device
-from ._conditional import as_missing_mask, clamped_chain, pandas_missing_as_nan
+from ._conditional import pandas_missing_as_nan
 from ._data import (
     column_stats,
-    dense_rows,
     is_dask_array,
     merge_stats,
     row_blocks,
@@ -48,29 +47,28 @@ from ._data import (
 from ._early_stopping import EarlyStopping
 from ._exceptions import caller_stacklevel
 from ._hidden import HIDDEN_UNITS
-from ._layer import CHAIN_ARRAYS, Layer, check_chain_settings, check_memory
+from ._layer import CHAIN_ARRAYS, Layer, check_memory
+from ._likelihood import LikelihoodMixin
 from ._optim import OPTIMIZERS, SCHEDULES, Centering, Sparsity, make_optimizer
-from ._partition import (
-    DEFAULT_N_BETAS,
-    DEFAULT_N_CHAINS,
-    DEFAULT_SEED,
-    MAX_EXACT_UNITS,
-    LogPartitionEstimate,
-    ais_log_partition,
-    enumeration_layer,
-    exact_log_partition,
-)
+from ._partition import DEFAULT_N_BETAS, DEFAULT_N_CHAINS
 from ._samplers import SAMPLERS, make_sampler
-from ._samplers.pt import ParallelTempering
+from ._sampling import SamplingMixin
+from ._strings import explain_strings
 from ._trainer import Trainer, initial_params
-from ._transaction import Transaction, transactional
+from ._transaction import Transaction
 
 #: estimators that have warned about out-of-range data since they were last
 #: fitted (kept outside the estimator, whose attributes transform must not touch)
 _RANGE_WARNED = weakref.WeakSet()
 
 
-class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class BaseRBM(
+    SamplingMixin,
+    LikelihoodMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
+):
     """Shared machinery of the RBM estimators; not for direct use."""
 
     #: a :class:`skebm._units.VisibleUnits` instance (or a property), set by each model
@@ -262,7 +260,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             if stream:
                 return self._validate_dask(X, reset=reset)
             X = X.compute()
-        with _explain_strings(type(self).__name__):
+        with explain_strings(type(self).__name__):
             X = validate_data(
                 self,
                 pandas_missing_as_nan(X),
@@ -699,7 +697,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             E[v | h].
         """
         check_is_fitted(self)
-        with _explain_strings(type(self).__name__):
+        with explain_strings(type(self).__name__):
             H = check_array(H, dtype=(np.float64, np.float32), input_name="H")
         if H.shape[1] != self.n_components:
             raise ValueError(
@@ -709,578 +707,3 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return self._map_chunks(
             H, lambda layer, h: layer.mean_visible(h), H.dtype
         )
-
-    @transactional
-    def gibbs(self, v):
-        """One block-Gibbs step: sample h ~ p(h | v), then v' ~ p(v | h).
-
-        The draws come from the fitted ``random_state_``, so successive calls
-        continue one random stream.
-
-        Parameters
-        ----------
-        v : array-like of shape (n_samples, n_features)
-            Visible vectors to start from.
-
-        Returns
-        -------
-        v_new : ndarray of shape (n_samples, n_features)
-            The visible vectors after one step, in the dtype of v.
-        """
-        check_is_fitted(self)
-        X = self._validate_X(v, reset=False)
-        bk = self._inference_backend(X.dtype, seed=self.random_state_.randint(2**31 - 1))
-        layer = self._layer(bk)
-        out = [bk.to_numpy(layer.gibbs_step(bk.asarray(block))[0]) for block in row_blocks(X)]
-        return np.concatenate(out, axis=0)
-
-    @transactional
-    def sample(
-        self, n_samples=1, *, n_steps=1000, random_state=None, method="gibbs",
-        n_temperatures=None,
-    ):  # fmt: skip
-        """Draw visible vectors from the model by Markov chain Monte Carlo.
-
-        Chains are independent, so the rows are independent draws, each
-        approximately from the model for large ``n_steps``.
-
-        With ``method="gibbs"`` each chain starts from an independent draw of
-        the visible units given all hidden units off, p(v | h = 0), and runs
-        ``n_steps`` block-Gibbs steps.  Gibbs chains rarely cross between
-        well-separated modes, so their samples fall where they started.
-
-        With ``method="pt"`` each chain is ``n_temperatures`` replicas on a
-        ladder of temperatures from the model (``beta = 1``) to independent
-        units with the training data's means (``beta = 0``), all started from
-        draws of that base model, which reach every mode of the data.  Each
-        of the ``n_steps`` sweeps is a Gibbs step of every replica and a
-        round of swaps between neighbours (see ``method="pt"`` in the class
-        description); the ladder starts from the one training tuned (when
-        the model was trained with ``method="pt"`` and as many
-        temperatures), or evenly spaced, is tuned towards ``swap_target``
-        during the first half of the sweeps and kept fixed in the second.
-        The samples are the model's replicas after the last sweep.  A sweep
-        costs about ``n_temperatures`` Gibbs steps.
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-            Number of vectors (chains).
-        n_steps : int, default=1000
-            Gibbs steps (sweeps, for "pt") run by every chain before its state
-            is returned.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the chains; None draws one from the fitted ``random_state_``.
-        method : {"gibbs", "pt"}, default="gibbs"
-            Plain block-Gibbs chains, or parallel tempering.
-        n_temperatures : int, default=None
-            Replicas per chain for "pt"; None uses the ``n_temperatures``
-            parameter.
-
-        Returns
-        -------
-        X : ndarray of shape (n_samples, n_features)
-            The samples.
-        """
-        check_is_fitted(self)
-        n_temperatures = self._check_sampling_method(method, n_temperatures)
-        check_chain_settings(
-            n_samples, n_steps, n_units=sum(self.components_.shape),
-            n_replicas=n_temperatures if method == "pt" else 1,
-            itemsize=self.components_.dtype.itemsize,
-        )  # fmt: skip
-        rng = self.random_state_ if random_state is None else check_random_state(random_state)
-        bk = self._inference_backend(self.components_.dtype, seed=rng.randint(2**31 - 1))
-        layer = self._layer(bk)
-        if method == "gibbs":
-            return bk.to_numpy(layer.gibbs_chains(n_samples, n_steps))
-        tempering = ParallelTempering(n_temperatures, self.swap_target)
-        v = tempering.sample(
-            bk, layer.units, layer.params, self._base_rate_stats(), n_samples, n_steps,
-            self._trained_ladder(n_temperatures),
-        )
-        return bk.to_numpy(v)
-
-    def _check_sampling_method(self, method, n_temperatures):
-        """The validated number of replicas of a sampling call (its ``n_temperatures``)."""
-        if method not in ("gibbs", "pt"):
-            raise ValueError(f"method must be 'gibbs' or 'pt', got {method!r}.")
-        n_temperatures = self.n_temperatures if n_temperatures is None else n_temperatures
-        if method == "pt" and (not isinstance(n_temperatures, Integral) or n_temperatures < 2):
-            raise ValueError(
-                f"n_temperatures must be an integer >= 2, got {n_temperatures!r}."
-            )
-        return n_temperatures
-
-    def _trained_ladder(self, n_temperatures):
-        """The ladder training with ``method="pt"`` tuned, if it has that many rungs."""
-        trained = getattr(self, "training_state_", {}).get("sampler", {}).get("betas")
-        return trained if trained is not None and len(trained) == n_temperatures else None
-
-    def _validate_incomplete(self, X):
-        """X for conditional sampling: validated with ``np.nan`` allowed (the missing entries)."""
-        check_is_fitted(self)
-        with _explain_strings(type(self).__name__):
-            X = validate_data(
-                self, pandas_missing_as_nan(X), dtype=(np.float64, np.float32),
-                reset=False, ensure_all_finite="allow-nan",
-            )  # fmt: skip
-        self._check_values(X[~np.isnan(X)])
-        return X
-
-    def _clamped_start(self, bk, shape):
-        """Where the missing entries of a chain start: the training data's feature means."""
-        mean = getattr(self, "feature_mean_", None)
-        if mean is None:
-            mean = np.zeros(shape[1])
-        return bk.asarray(np.broadcast_to(mean, shape))
-
-    @transactional
-    def conditional_sample(
-        self, X, *, n_samples=1, n_steps=200, random_state=None, method="gibbs",
-        n_temperatures=None,
-    ):  # fmt: skip
-        """Draws of the missing entries of each row, given its observed ones.
-
-        Missing entries are ``np.nan``.  For every row and every one of
-        ``n_samples`` independent chains, the missing entries start at the
-        training data's feature means (``feature_mean_``) and move by
-        ``n_steps`` block-Gibbs steps with the observed entries clamped: the
-        chain's stationary distribution is p(v_missing | v_observed), so
-        after the burn-in the state is a draw from it.  A conditional with
-        modes far apart (the other half of a digit that could be a 3 or an
-        8) traps Gibbs chains in the mode they reach first; ``method="pt"``
-        runs every chain as parallel-tempering replicas with the same
-        observed entries clamped in each (see :meth:`sample`; ``n_steps``
-        then counts sweeps), which cross between such modes.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_rows, n_features)
-            Rows with ``np.nan`` where an entry is missing.
-        n_samples : int, default=1
-            Draws (independent chains) per row.
-        n_steps : int, default=200
-            Clamped Gibbs steps of every chain.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the chains; None draws one from the fitted ``random_state_``.
-        method : {"gibbs", "pt"}, default="gibbs"
-            Clamped block-Gibbs chains, or clamped parallel tempering.
-        n_temperatures : int, default=None
-            Replicas per chain for "pt"; None uses the ``n_temperatures``
-            parameter.
-
-        Returns
-        -------
-        samples : ndarray of shape (n_samples, n_rows, n_features)
-            The rows with their missing entries drawn; observed entries are
-            returned as given.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skebm import BernoulliRBM
-        >>> X = np.repeat([[0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]], 50, axis=0)
-        >>> rbm = BernoulliRBM(n_components=2, n_iter=50, learning_rate=0.1,
-        ...                    random_state=0).fit(X)
-        >>> draws = rbm.conditional_sample([[1.0, np.nan, np.nan, np.nan]], n_samples=3,
-        ...                                random_state=0)
-        >>> draws.shape
-        (3, 1, 4)
-        """
-        X = self._validate_incomplete(X)
-        n_temperatures = self._check_sampling_method(method, n_temperatures)
-        check_chain_settings(
-            n_samples, n_steps, n_units=sum(self.components_.shape), n_rows=X.shape[0],
-            n_replicas=n_temperatures if method == "pt" else 1, itemsize=X.dtype.itemsize,
-        )  # fmt: skip
-        rng = self.random_state_ if random_state is None else check_random_state(random_state)
-        bk = self._inference_backend(X.dtype, seed=rng.randint(2**31 - 1))
-        values, missing = as_missing_mask(X)
-        rows = bk.tile_rows(bk.asarray(values), n_samples)
-        mask = bk.tile_rows(bk.asarray(missing), n_samples)
-        layer = self._layer(bk)
-        if method == "pt":
-            tempering = ParallelTempering(n_temperatures, self.swap_target)
-            v = tempering.sample(
-                bk, layer.units, layer.params, self._base_rate_stats(), rows.shape[0], n_steps,
-                self._trained_ladder(n_temperatures), clamp=(rows, mask),
-            )  # fmt: skip
-        else:
-            start = self._clamped_start(bk, tuple(rows.shape))
-            v = clamped_chain(layer, rows, mask, start, n_steps)
-        return bk.to_numpy(v).reshape(n_samples, *X.shape)
-
-    @transactional
-    def conditional_mean(self, X, *, n_steps=200, burn_in=50, random_state=None):
-        """E[v_missing | v_observed] of each row, filled in where the row has ``np.nan``.
-
-        One clamped Gibbs chain per row (see :meth:`conditional_sample`)
-        runs ``burn_in`` steps, then ``n_steps`` more; the estimate is the
-        mean over those steps of E[v_missing | h] at each step's hidden
-        state, which averages exact conditional means instead of draws
-        (Rao-Blackwellisation): much less noise for the same steps.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_rows, n_features)
-            Rows with ``np.nan`` where an entry is missing.
-        n_steps : int, default=200
-            Steps averaged after the burn-in.
-        burn_in : int, default=50
-            Steps run before averaging starts.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the chains; None draws one from the fitted ``random_state_``.
-
-        Returns
-        -------
-        X_filled : ndarray of shape (n_rows, n_features)
-            The rows with every missing entry replaced by its estimated
-            conditional mean; observed entries as given.
-        """
-        X = self._validate_incomplete(X)
-        check_chain_settings(1, n_steps)
-        if n_steps < 1:
-            # with nothing averaged there is no estimate, only the zeros it starts from
-            raise ValueError(f"n_steps must be at least 1 to average over, got {n_steps!r}.")
-        if not isinstance(burn_in, Integral) or burn_in < 0:
-            raise ValueError(f"burn_in must be a non-negative integer, got {burn_in!r}.")
-        rng = self.random_state_ if random_state is None else check_random_state(random_state)
-        bk = self._inference_backend(X.dtype, seed=rng.randint(2**31 - 1))
-        layer = self._layer(bk)
-        values, missing = as_missing_mask(X)
-        rows, mask = bk.asarray(values), bk.asarray(missing)
-        total = bk.zeros(tuple(rows.shape))
-
-        def accumulate(step, h):
-            if step >= burn_in:
-                total[...] += layer.mean_visible(h)
-
-        clamped_chain(
-            layer, rows, mask, self._clamped_start(bk, tuple(rows.shape)),
-            burn_in + n_steps, on_step=accumulate,
-        )  # fmt: skip
-        filled = values + bk.to_numpy(total) / max(n_steps, 1) * missing
-        return filled.astype(X.dtype, copy=False)
-
-    def free_energy(self, X):
-        """The free energy F(v) = -log sum_h exp(-E(v, h)) of each row.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data.
-
-        Returns
-        -------
-        F : ndarray of shape (n_samples,)
-            Free energies in nats (float64), so that log p(v) = -F(v) - log Z.
-        """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        return self._map_chunks(
-            X, lambda layer, v: layer.free_energy(v), np.float64
-        )
-
-    def _params_fingerprint(self):
-        digest = hashlib.blake2b(digest_size=16)
-        for key, value in sorted(self._fitted_params().items()):
-            digest.update(key.encode())
-            digest.update(np.ascontiguousarray(value).tobytes())
-        return digest.hexdigest()
-
-    @transactional
-    def estimate_log_partition(
-        self,
-        method="auto",
-        *,
-        n_chains=None,
-        n_betas=None,
-        reverse=True,
-        reverse_start=None,
-        random_state=None,
-    ):
-        """The log partition function log Z of the fitted model.
-
-        log p(v) = -F(v) - log Z, and Z sums exp(-E(v, h)) over every state:
-        exact for small models, estimated by annealed importance sampling
-        (AIS) otherwise.  See the user guide's page on evaluation for which
-        number to trust when.
-
-        AIS (Salakhutdinov & Murray, 2008) runs ``n_chains`` chains from the
-        base-rate model (no weights, visible biases fitted to the training
-        data's feature means) to the model along the geometric path
-        ``p_beta ~ p_base^(1 - beta) p^beta``, through ``n_betas`` inverse
-        temperatures that crowd near ``beta = 1``.  Its estimate of log Z is
-        the log of the mean importance weight; it is too *small* on average
-        (Jensen's inequality), so the log-likelihood it gives tends to be
-        optimistic.  Reverse AIS anneals the other way, from samples of the
-        model down to the base model, and gives log Z that is too *large* on
-        average: a conservative log-likelihood.  Both are stochastic bounds,
-        not guarantees: the reverse one assumes its starting states are draws
-        from the model, and both fail together when the chains miss a mode.
-
-        Parameters
-        ----------
-        method : {"auto", "exact", "ais"}, default="auto"
-            "exact" sums over every state of the smaller enumerable layer (at
-            most 20 units); "ais" estimates; "auto" sums exactly where it can
-            and estimates otherwise.
-        n_chains : int, default=None
-            Parallel AIS chains; None uses the ``ais_n_chains`` parameter.
-        n_betas : int, default=None
-            Inverse temperatures of the AIS schedule, both ends included;
-            None uses the ``ais_n_betas`` parameter.  The default schedule's
-            shares are kept: 500/14500 of them in [0, 0.5], 4000/14500 in
-            [0.5, 0.9] and 10000/14500 in [0.9, 1].
-        reverse : bool, default=True
-            Also run reverse AIS (costs as much again, plus 1000 Gibbs steps)
-            and report its log Z in ``log_partition_estimate_.reverse``.
-        reverse_start : {array-like, sparse matrix} of shape (n_rows, n_features), \
-                default=None
-            Rows the reverse chains start from, as they are (e.g. training
-            data, which makes the bound hold only as far as the model fits
-            the data).  None starts them from the forward chains' final
-            states after 1000 more Gibbs steps at ``beta = 1``.
-        random_state : int, RandomState instance or None, default=None
-            Seed of AIS.  None uses the estimator's ``random_state`` when it
-            is an int and 0 otherwise, so the estimate is always
-            deterministic for a given model and settings.
-
-        Returns
-        -------
-        log_z : float
-            The log Z estimate in nats (exact or the forward AIS estimate).
-            It is stored as ``log_partition_``, with the details (interval,
-            reverse bound, settings, seconds) in ``log_partition_estimate_``.
-            A call with ``reverse=False`` for the parameters and settings of
-            the last estimate returns it without recomputing (the estimate is
-            deterministic for them).
-        """
-        check_is_fitted(self)
-        settings = self._log_partition_settings(method, n_chains, n_betas, random_state)
-        key = (self._params_fingerprint(), settings)
-        if (
-            not reverse
-            and reverse_start is None
-            and getattr(self, "_log_partition_key", None) == key
-        ):
-            # computed before for these parameters and settings (deterministic)
-            return self.log_partition_
-        if reverse_start is not None:
-            reverse_start = dense_rows(
-                self._validate_X(reverse_start, reset=False), slice(None)
-            )
-        if settings[0] == "exact":
-            start = time.perf_counter()
-            bk = self._inference_backend(np.float64)
-            log_z = exact_log_partition(self._units, bk, self._device_params(bk))
-            estimate = LogPartitionEstimate(
-                method="exact", log_z=log_z, lower=log_z, upper=log_z, reverse=None,
-                n_chains=None, n_betas=None, seconds=time.perf_counter() - start,
-            )
-        else:
-            _, n_chains, n_betas, seed, n_threads = settings
-            dtype = self.components_.dtype
-            bk = self._inference_backend(dtype, seed=seed)
-            params = self._device_params(bk)
-            base = {
-                key: bk.asarray(value)
-                for key, value in self._units.base_params(
-                    self._fitted_params(), self._base_rate_stats()
-                ).items()
-            }
-            estimate = ais_log_partition(
-                self._units,
-                lambda seed: self._inference_backend(dtype, seed=seed, n_threads=n_threads),
-                params,
-                base,
-                n_chains=n_chains,
-                n_betas=n_betas,
-                reverse=reverse,
-                reverse_start=reverse_start,
-                seed=seed,
-                progress=self._ais_progress(n_chains, n_betas) if self.verbose else None,
-            )
-        self.log_partition_ = float(estimate.log_z)
-        self.log_partition_estimate_ = estimate
-        self._log_partition_key = key
-        return self.log_partition_
-
-    def _ais_progress(self, n_chains, n_betas):
-        """A progress printer for AIS: elapsed time and an estimate of what is left."""
-        label, starts = self._progress_label(), {}
-        print(f"[{label}] AIS estimate of log Z: {n_chains} chains x {n_betas} temperatures")
-
-        def report(run, fraction):
-            start = starts.setdefault(run, time.perf_counter())
-            if fraction == 0.0:
-                return
-            elapsed = time.perf_counter() - start
-            print(
-                f"[{label}] AIS {run} {fraction:4.0%}  {elapsed:.1f}s elapsed, "
-                f"about {elapsed * (1 - fraction) / fraction:.1f}s left for this run"
-            )
-
-        return report
-
-    def _log_partition_settings(self, method, n_chains, n_betas, random_state):
-        """Validated ("exact",) or ("ais", n_chains, n_betas, seed, n_threads)."""
-        if method not in ("auto", "exact", "ais"):
-            raise ValueError(
-                f"method must be 'auto', 'exact' or 'ais', got {method!r}."
-            )
-        n_hidden, n_visible = self.components_.shape
-        exact_layer = enumeration_layer(self._units, n_visible, n_hidden)
-        if method == "exact" and exact_layer is None:
-            raise ValueError(
-                f"method='exact' needs a layer of at most 2**{MAX_EXACT_UNITS} "
-                f"enumerable states ({MAX_EXACT_UNITS} binary units); this model has "
-                f"{n_hidden} hidden and {n_visible} visible units. Use method='ais' "
-                "(or 'auto')."
-            )
-        if method == "exact" or (method == "auto" and exact_layer is not None):
-            return ("exact",)
-        n_chains = self.ais_n_chains if n_chains is None else n_chains
-        n_betas = self.ais_n_betas if n_betas is None else n_betas
-        for name, value in (("n_chains", n_chains), ("n_betas", n_betas)):
-            if not isinstance(value, Integral) or isinstance(value, bool) or value < 2:
-                raise ValueError(f"{name} must be an integer >= 2, got {value!r}.")
-        check_memory(
-            CHAIN_ARRAYS * n_chains * (n_hidden + n_visible), self.components_.dtype.itemsize,
-            f"AIS with {n_chains:,} chains of {n_hidden + n_visible} units",
-            "use fewer chains (n_chains, or the ais_n_chains parameter)",
-        )  # fmt: skip
-        if random_state is None:
-            random_state = (
-                self.random_state
-                if isinstance(self.random_state, Integral)
-                else DEFAULT_SEED
-            )
-        if isinstance(random_state, Integral):
-            seed = int(random_state)
-        else:
-            seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
-        # blocks of chains draw from their own streams: n_jobs is a setting
-        return ("ais", int(n_chains), int(n_betas), seed, self._n_threads())
-
-    def _base_rate_stats(self):
-        """Training feature statistics for the AIS base model."""
-        if hasattr(self, "feature_mean_"):
-            return {
-                "mean": self.feature_mean_,
-                "var": self.feature_var_,
-                "n_samples": max(int(getattr(self, "n_samples_seen_", 1)), 1),
-            }
-        # parameters set by hand: the model's own visible means with h = 0
-        mean = self._map_chunks(
-            np.zeros((1, self.components_.shape[0])),
-            lambda layer, h: layer.mean_visible(h),
-            np.float64,
-        )[0]
-        return {"mean": mean, "var": np.ones_like(mean), "n_samples": 1}
-
-    def score_samples(self, X):
-        """The log-likelihood log p(x) of each row, in nats.
-
-        log p(x) = -F(x) - log Z, with log Z exact where the smaller layer
-        has at most 20 units and estimated by AIS otherwise (the
-        ``log_partition_method``, ``ais_n_chains`` and ``ais_n_betas``
-        parameters).  log Z is computed on the first call and cached; a hash
-        of the parameters and of those settings decides when to recompute,
-        so fit, partial_fit, set_params and weights edited by hand are all
-        noticed.  Deterministic: the same model, settings and rows give the
-        same numbers (AIS seeds from ``random_state`` when it is an int, 0
-        otherwise).  AIS can take seconds to minutes on a large model; with
-        ``verbose`` set it prints its progress and an estimate of the time
-        left, as training prints its epochs.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data.
-
-        Returns
-        -------
-        log_p : ndarray of shape (n_samples,)
-            Log-likelihood of each row in nats.
-        """
-        free_energy = self.free_energy(X)
-        return -free_energy - self.estimate_log_partition(
-            self.log_partition_method, reverse=False
-        )
-
-    def score(self, X, y=None):
-        """Mean log-likelihood of the rows of X in nats (higher is better).
-
-        The default score of ``GridSearchCV`` and ``cross_val_score``: models
-        are compared by held-out log-likelihood (see ``score_samples``).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data.
-        y : None
-            Ignored; present for API consistency.
-
-        Returns
-        -------
-        score : float
-            ``score_samples(X).mean()``.
-        """
-        return float(np.mean(self.score_samples(X)))
-
-    def pseudo_log_likelihood(self, X):
-        """The exact pseudo-log-likelihood of each row (discrete visible units).
-
-        ``sum_i log p(v_i | v_-i) = sum_i log sigmoid(F(v with bit i flipped)
-        - F(v))``, summed over every feature: exact and deterministic, with no
-        partition function.  scikit-learn's ``BernoulliRBM.score_samples``
-        returns ``n_features * log sigmoid(F(flip_i) - F(v))`` for one random
-        bit ``i``, an unbiased one-bit estimate of this sum: its mean over
-        the random bit equals this value.  Values strictly between 0 and 1
-        are "flipped" to ``1 - v_i``, as scikit-learn does (spin units: values
-        in [-1, 1] to ``-v_i``).  For categorical units the sum runs over the
-        features, each feature's level against all of its levels.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data.
-
-        Returns
-        -------
-        pll : ndarray of shape (n_samples,)
-            Pseudo-log-likelihood of each row in nats (float64).
-        """
-        check_is_fitted(self)
-        if not self._units.discrete:
-            raise TypeError(
-                "pseudo_log_likelihood needs discrete visible units (binary, spin or "
-                f"categorical); {type(self).__name__} has {self._units.name} units. Use "
-                "score_samples for the log-likelihood instead."
-            )
-        X = self._validate_X(X, reset=False)
-        return self._map_chunks(
-            X,
-            lambda layer, v: layer.units.pseudo_log_likelihood(layer.bk, layer.params, v),
-            np.float64,
-        )
-
-
-@contextmanager
-def _explain_strings(name, fix=None):
-    """Turn NumPy's "could not convert string to float" into a message with a fix."""
-    try:
-        yield
-    except ValueError as exc:
-        if "could not convert string" not in str(exc):
-            raise
-        fix = fix or (
-            "encode categories first (e.g. with sklearn.preprocessing.OneHotEncoder) or "
-            "convert numeric text with X.astype(float)"
-        )
-        raise ValueError(
-            f"{name} needs numbers, but the input holds strings ({exc}). "
-            f"{fix[0].upper()}{fix[1:]}."
-        ) from exc

@@ -12,7 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import _explain_strings
+from ._strings import explain_strings
 from ._conditional import pandas_missing_as_nan
 from ._dbn import RBM_BY_VISIBLE_UNITS
 from ._exceptions import caller_stacklevel
@@ -208,7 +208,7 @@ class RBMImputer(TransformerMixin, BaseEstimator):
             )
         else:
             fix = None
-        with _explain_strings(type(self).__name__, fix):
+        with explain_strings(type(self).__name__, fix):
             X = validate_data(
                 self, pandas_missing_as_nan(X) if nan_missing else X, reset=reset,
                 dtype=(np.float64, np.float32), accept_sparse="csr",

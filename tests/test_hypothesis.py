@@ -64,7 +64,7 @@ def fitted_on_benign_data(cls, n_features, n_components, dtype, seed):
 
 def refused(cls, X):
     """Whether ``cls`` refuses X outright, with a ValueError: 0/1 data for spin units."""
-    return issubclass(cls, SpinRBM) and SpinRBM._units.rejection_message(X) is not None
+    return issubclass(cls, SpinRBM) and SpinRBM._visible_units.rejection_message(X) is not None
 
 
 def takes_categories(cls):
