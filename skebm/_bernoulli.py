@@ -160,10 +160,13 @@ class BernoulliRBM(BaseRBM):
         Rows per mini-batch. A short last batch takes a step scaled by its size.
     n_iter : int, default=10
         Number of passes (epochs) over the training data.
-    method : {"pcd", "cd", "fpcd", "pt"}, default="pcd"
+    method : {"pcd", "cd", "cd_mean", "fpcd", "pt"}, default="pcd"
         The negative phase. "pcd": persistent contrastive divergence (chains
         carried across updates, ``h_samples_``); "cd": chains restart at
-        each mini-batch; "fpcd": persistent chains that move under the model
+        each mini-batch; "cd_mean": as "cd" with the reconstructions'
+        visible probabilities E[v | h] in place of draws (Hinton's practical
+        guide), a less noisy gradient that gives better features for a
+        downstream classifier, though no sampler of the model; "fpcd": persistent chains that move under the model
         plus fast weights, which decay by ``fast_decay`` per update and never
         reach the fitted parameters (Tieleman & Hinton 2009); "pt":
         parallel tempering, ``n_temperatures`` replicas of the persistent

@@ -216,7 +216,7 @@ class CategoricalRBM(BaseRBM):
     learning_rate : float, default=0.1
     batch_size : int, default=10
     n_iter : int, default=10
-    method : {"pcd", "cd", "fpcd", "pt"}, default="pcd"
+    method : {"pcd", "cd", "cd_mean", "fpcd", "pt"}, default="pcd"
     n_gibbs_steps : int, default=1
     optimizer : {"sgd", "adam"}, default="sgd"
     momentum : float, default=0.0

@@ -221,7 +221,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Epochs of each layer.
     batch_size : int or tuple of int, default=10
         Mini-batch rows of each layer.
-    method : {"pcd", "cd", "fpcd", "pt"} or tuple, default="pcd"
+    method : {"pcd", "cd", "cd_mean", "fpcd", "pt"} or tuple, default="pcd"
         The sampler of each layer's negative phase (see
         :class:`BernoulliRBM`).
     n_gibbs_steps : int or tuple of int, default=1

@@ -228,7 +228,7 @@ class GaussianBernoulliRBM(BaseRBM):
         Rows per mini-batch. A short last batch takes a step scaled by its size.
     n_iter : int, default=10
         Number of passes (epochs) over the training data.
-    method : {"pcd", "cd", "fpcd", "pt"}, default="pcd"
+    method : {"pcd", "cd", "cd_mean", "fpcd", "pt"}, default="pcd"
         The negative phase. "pcd": persistent contrastive divergence (chains
         carried across updates, ``h_samples_``); "cd": chains restart at
         each mini-batch; "fpcd": persistent chains that move under the model

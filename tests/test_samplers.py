@@ -45,7 +45,43 @@ def test_a_registered_sampler_drives_training(cls, monkeypatch):
 
 def test_method_accepts_exactly_the_registered_samplers(monkeypatch):
     X = np.zeros((4, 3))
-    with pytest.raises(InvalidParameterError, match="'cd', 'pcd'"):
+    with pytest.raises(InvalidParameterError, match="'cd', 'cd_mean', 'pcd'"):
         BernoulliRBM(method="data").fit(X)
     monkeypatch.setitem(SAMPLERS, "data", DataAsModelSamples())
     BernoulliRBM(method="data", n_iter=1).fit(X)
+
+
+@pytest.mark.parametrize("n_steps", [1, 3])
+def test_mean_reconstruction_cd_uses_the_visible_means(n_steps):
+    from skebm._backend import make_backend
+    from skebm._samplers.cd import ContrastiveDivergence
+    from skebm._trainer import StepBuffers
+
+    rng = np.random.default_rng(0)
+    X = (rng.random((8, 6)) < 0.5).astype(float)
+    rbm = BernoulliRBM(n_components=4, n_iter=0, random_state=0).fit(X)
+    rbm.components_ = rng.normal(size=(4, 6))
+    units, results = rbm._units, {}
+    for method in ("cd", "cd_mean"):
+        bk = make_backend(None, np.float64, seed=3)  # the same hidden draws for both
+        params = rbm._device_params(bk)
+        buffers = StepBuffers(bk, 8, 8, 6, 4, hidden_sample=True)
+        buffers.data[...] = X
+        SAMPLERS[method]().step(bk, units, params, {}, buffers, n_steps)
+        results[method] = buffers
+    mean, plain = results["cd_mean"], results["cd"]
+    np.testing.assert_array_equal(mean.data_hidden, plain.data_hidden)
+    # the reconstruction is E[v | h] of the last hidden draw, not a draw
+    bk = make_backend(None, np.float64, seed=0)
+    expected = units.mean_visible(bk, rbm._device_params(bk), mean.hidden_sample)
+    np.testing.assert_allclose(mean.chain_visible, expected)
+    assert np.all((mean.chain_visible > 0) & (mean.chain_visible < 1))
+    np.testing.assert_allclose(
+        mean.chain_hidden, units.mean_hidden(bk, rbm._device_params(bk), mean.chain_visible)
+    )
+    if n_steps == 1:
+        # one step: the same first hidden draw as plain CD
+        np.testing.assert_array_equal(mean.hidden_sample, plain.hidden_sample)
+    assert isinstance(SAMPLERS["cd_mean"], type) and issubclass(
+        SAMPLERS["cd_mean"], ContrastiveDivergence
+    )

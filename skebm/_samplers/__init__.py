@@ -39,6 +39,7 @@ estimators take its name as their ``method``.
 """
 
 from .cd import ContrastiveDivergence
+from .cd_mean import MeanReconstructionCD
 from .fpcd import FastPersistentContrastiveDivergence
 from .pcd import PersistentContrastiveDivergence
 from .pt import ParallelTempering
@@ -46,6 +47,7 @@ from .pt import ParallelTempering
 #: the samplers an estimator's ``method`` names
 SAMPLERS = {
     "cd": ContrastiveDivergence,
+    "cd_mean": MeanReconstructionCD,
     "pcd": PersistentContrastiveDivergence,
     "fpcd": FastPersistentContrastiveDivergence,
     "pt": ParallelTempering,
