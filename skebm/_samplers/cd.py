@@ -23,9 +23,13 @@ class ContrastiveDivergence:
             units.mean_hidden(wk, params, data[rows], out=data_h[rows])
             units.hidden.sample(wk, data_h[rows], out=h[rows])
             for step in range(n_steps):
-                units.sample_visible_into(wk, params, h[rows], out=chain_v[rows])
+                self.reconstruct(wk, units, params, h[rows], chain_v[rows])
                 units.mean_hidden(wk, params, chain_v[rows], out=chain_h[rows])
                 if step + 1 < n_steps:
                     units.hidden.sample(wk, chain_h[rows], out=h[rows])
 
         bk.map_blocks(data.shape[0], run_chains)
+
+    def reconstruct(self, bk, units, params, h, out):
+        """The chain's visible state given ``h``, written into ``out``: a draw from p(v | h)."""
+        units.sample_visible_into(bk, params, h, out=out)

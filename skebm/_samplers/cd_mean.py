@@ -18,17 +18,6 @@ class MeanReconstructionCD(ContrastiveDivergence):
     scored.  See :mod:`skebm._samplers` for the contract.
     """
 
-    def step(self, bk, units, params, state, buffers, n_steps):
-        data, data_h, h = buffers.data, buffers.data_hidden, buffers.hidden_sample
-        chain_v, chain_h = buffers.chain_visible, buffers.chain_hidden
-
-        def run_chains(wk, rows):
-            units.mean_hidden(wk, params, data[rows], out=data_h[rows])
-            units.hidden.sample(wk, data_h[rows], out=h[rows])
-            for step in range(n_steps):
-                chain_v[rows] = units.mean_visible(wk, params, h[rows])
-                units.mean_hidden(wk, params, chain_v[rows], out=chain_h[rows])
-                if step + 1 < n_steps:
-                    units.hidden.sample(wk, chain_h[rows], out=h[rows])
-
-        bk.map_blocks(data.shape[0], run_chains)
+    def reconstruct(self, bk, units, params, h, out):
+        """The chain's visible state given ``h``: its conditional mean E[v | h]."""
+        out[...] = units.mean_visible(bk, params, h)
