@@ -99,8 +99,8 @@ print(f"CategoricalRBM over independent categoricals: "
 # is that exactly one bit of each group is on, and the probability it puts
 # on invalid rows is lost to the valid ones.  Its samples show it:
 samples = {
-    "CategoricalRBM": categorical.sample(1000, n_steps=200, method="pt", random_state=0),
-    "BernoulliRBM": bits.sample(1000, n_steps=200, method="pt", random_state=0),
+    "CategoricalRBM": categorical.sample(1000, n_steps=100, method="pt", random_state=0),
+    "BernoulliRBM": bits.sample(1000, n_steps=100, method="pt", random_state=0),
 }
 groups = np.cumsum([0] + [len(levels) for levels in one_hot.categories_])
 levels_on = np.stack(

@@ -48,18 +48,18 @@ print(f"pseudo-log-likelihood of the training digits: "
 # %%
 # New digits: Gibbs chains and parallel tempering
 # -----------------------------------------------
-# Gibbs chains start from p(v | h = 0) and run 1000 steps.  Parallel
+# Gibbs chains start from p(v | h = 0) and run 500 steps.  Parallel
 # tempering runs 10 replicas per chain, from the model down to independent
-# pixels with the data's means, all started there, for 200 sweeps (a sweep
-# costs about 10 Gibbs steps).  This model mixes well (see below), so both
-# produce every class in about the data's proportions; a model trained with
-# scikit-learn's settings does not (its Gibbs samples are mostly a few
-# classes), and in models whose modes lie far apart only tempering crosses
-# between them (the Ising example).
+# pixels with the data's means, all started there, for 50 sweeps (a sweep
+# costs about 10 Gibbs steps, so both do about the same work).  This model
+# mixes well (see below), so both produce every class in about the data's
+# proportions; a model trained with scikit-learn's settings does not (its
+# Gibbs samples are mostly a few classes), and in models whose modes lie far
+# apart only tempering crosses between them (the Ising example).
 samples = {
-    "Gibbs, 1000 steps": rbm.sample(1000, n_steps=1000, random_state=0),
-    "parallel tempering, 200 sweeps": rbm.sample(1000, n_steps=200, method="pt",
-                                                 random_state=0),
+    "Gibbs, 500 steps": rbm.sample(1000, n_steps=500, random_state=0),
+    "parallel tempering, 50 sweeps": rbm.sample(1000, n_steps=50, method="pt",
+                                                random_state=0),
 }
 shares = {}
 for name, drawn in samples.items():
