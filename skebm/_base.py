@@ -13,6 +13,7 @@ the negative phase in :mod:`skebm._samplers`, the update rule in
 :mod:`skebm._partition`.
 """
 
+import inspect
 import warnings
 import weakref
 from numbers import Integral, Real
@@ -50,6 +51,7 @@ from ._hidden import HIDDEN_UNITS
 from ._layer import CHAIN_ARRAYS, Layer, check_memory
 from ._likelihood import LikelihoodMixin
 from ._optim import OPTIMIZERS, SCHEDULES, Centering, Sparsity, make_optimizer
+from ._parameters import fill_parameters, make_init
 from ._partition import DEFAULT_N_BETAS, DEFAULT_N_CHAINS
 from ._samplers import SAMPLERS, make_sampler
 from ._sampling import SamplingMixin
@@ -188,6 +190,23 @@ class BaseRBM(
         self.log_partition_method = log_partition_method
         self.ais_n_chains = ais_n_chains
         self.ais_n_betas = ais_n_betas
+
+    def __init_subclass__(cls, **kwargs):
+        """Give a subclass its signature and its complete Parameters section.
+
+        A subclass that declares ``_extra_parameters`` (name: default) or
+        ``_default_overrides`` gets a generated ``__init__`` with
+        ``BaseRBM.__init__``'s parameters and those (see
+        :func:`skebm._parameters.make_init`); every subclass's docstring is
+        completed with the shared parameters' entries.
+        """
+        super().__init_subclass__(**kwargs)
+        extra = cls.__dict__.get("_extra_parameters", {})
+        overrides = cls.__dict__.get("_default_overrides", {})
+        if (extra or overrides) and "__init__" not in cls.__dict__:
+            cls.__init__ = make_init(BaseRBM.__init__, extra, overrides)
+        if cls.__doc__:
+            cls.__doc__ = fill_parameters(cls.__doc__, inspect.signature(cls.__init__))
 
     # ------------------------------------------------------------------------
     # tags, names

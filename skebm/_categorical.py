@@ -197,11 +197,6 @@ class CategoricalRBM(BaseRBM):
 
     Parameters
     ----------
-    n_components : int, default=256
-        Number of hidden units.
-    hidden_units : {"binary", "rectified"}, default="binary"
-        The hidden units: 0/1, or truncated-Gaussian ``h >= 0`` whose
-        ``E[h | v]`` is a smooth rectifier (see :class:`BernoulliRBM`).
     categories : "auto" or list of array-like, default="auto"
         The levels of each feature: "auto" takes the sorted values found in
         ``fit`` (a pandas categorical column: its declared categories, used
@@ -213,38 +208,9 @@ class CategoricalRBM(BaseRBM):
         :class:`~sklearn.preprocessing.OneHotEncoder` does, so that it
         adds nothing to the hidden units' input in ``transform``, and the
         row's ``score_samples`` is -inf (the model gives it no probability).
-    learning_rate : float, default=0.1
-    batch_size : int, default=10
-    n_iter : int, default=10
-    method : {"pcd", "cd", "cd_mean", "fpcd", "pt"}, default="pcd"
-    n_gibbs_steps : int, default=1
-    optimizer : {"sgd", "adam"}, default="sgd"
-    momentum : float, default=0.0
-    weight_decay : float, default=0.0
-    n_chains : int, default=None
-    centered : bool, default=False
-    sparsity_target : float, default=None
-    sparsity_cost : float, default=0.1
-    learning_rate_schedule : {"linear", "constant", "invscaling"}, default="linear"
-    power_t : float, default=0.5
-    min_learning_rate : float, default=None
-    n_temperatures : int, default=10
-    swap_target : float or None, default=0.3
-    fast_learning_rate : float, default=None
-    fast_decay : float, default=0.95
-    validation_fraction : float, default=None
-    early_stopping : bool, default=False
-    n_iter_no_change : int, default=10
-    tol : float, default=1e-3
-    device : str, default=None
-    n_jobs : int, default=None
-    warm_start : bool, default=False
-    verbose : int, default=0
-    random_state : int, RandomState instance or None, default=None
-    log_partition_method : {"auto", "exact", "ais"}, default="auto"
-    ais_n_chains : int, default=100
-    ais_n_betas : int, default=14500
-        All as in :class:`BernoulliRBM`.
+
+    The other parameters are those of every RBM estimator (documented once,
+    in :mod:`skebm._parameters`); the list above is completed from them.
 
     Attributes
     ----------
@@ -290,82 +256,7 @@ class CategoricalRBM(BaseRBM):
         "handle_unknown": [StrOptions({"error", "ignore"})],
     }
 
-    def __init__(
-        self,
-        n_components=256,
-        *,
-        categories="auto",
-        handle_unknown="error",
-        hidden_units="binary",
-        learning_rate=0.1,
-        batch_size=10,
-        n_iter=10,
-        method="pcd",
-        n_gibbs_steps=1,
-        optimizer="sgd",
-        momentum=0.0,
-        weight_decay=0.0,
-        n_chains=None,
-        centered=False,
-        sparsity_target=None,
-        sparsity_cost=0.1,
-        learning_rate_schedule="linear",
-        power_t=0.5,
-        min_learning_rate=None,
-        n_temperatures=10,
-        swap_target=0.3,
-        fast_learning_rate=None,
-        fast_decay=0.95,
-        validation_fraction=None,
-        early_stopping=False,
-        n_iter_no_change=10,
-        tol=1e-3,
-        device=None,
-        n_jobs=None,
-        warm_start=False,
-        verbose=0,
-        random_state=None,
-        log_partition_method="auto",
-        ais_n_chains=100,
-        ais_n_betas=14500,
-    ):
-        super().__init__(
-            n_components=n_components,
-            hidden_units=hidden_units,
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            n_iter=n_iter,
-            method=method,
-            n_gibbs_steps=n_gibbs_steps,
-            optimizer=optimizer,
-            momentum=momentum,
-            weight_decay=weight_decay,
-            n_chains=n_chains,
-            centered=centered,
-            sparsity_target=sparsity_target,
-            sparsity_cost=sparsity_cost,
-            learning_rate_schedule=learning_rate_schedule,
-            power_t=power_t,
-            min_learning_rate=min_learning_rate,
-            n_temperatures=n_temperatures,
-            swap_target=swap_target,
-            fast_learning_rate=fast_learning_rate,
-            fast_decay=fast_decay,
-            validation_fraction=validation_fraction,
-            early_stopping=early_stopping,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            device=device,
-            n_jobs=n_jobs,
-            warm_start=warm_start,
-            verbose=verbose,
-            random_state=random_state,
-            log_partition_method=log_partition_method,
-            ais_n_chains=ais_n_chains,
-            ais_n_betas=ais_n_betas,
-        )
-        self.categories = categories
-        self.handle_unknown = handle_unknown
+    _extra_parameters = {"categories": "auto", "handle_unknown": "error"}
 
     @property
     def _visible_units(self):

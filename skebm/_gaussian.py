@@ -6,7 +6,6 @@ import numpy as np
 
 from ._backend import LOG_2PI
 from ._base import BaseRBM
-from ._partition import DEFAULT_N_BETAS, DEFAULT_N_CHAINS
 from ._units import VisibleUnits
 
 #: a feature counts as constant when its variance is at most this fraction of
@@ -214,20 +213,11 @@ class GaussianBernoulliRBM(BaseRBM):
 
     Parameters
     ----------
-    n_components : int, default=256
-        Number of hidden units.
-    hidden_units : {"binary", "rectified"}, default="binary"
-        The hidden units: 0/1, or truncated-Gaussian ``h >= 0`` whose
-        ``E[h | v]`` is a smooth rectifier (see :class:`BernoulliRBM`).
     learning_rate : float, default=0.01
         Step size: the update is ``learning_rate`` times the mean mini-batch
         gradient, accumulated with ``momentum``.  Gaussian units need a
         smaller step than binary ones (the gradient of ``W`` scales with
         ``v / sigma**2``); 0.01 suits standardised data.
-    batch_size : int, default=10
-        Rows per mini-batch. A short last batch takes a step scaled by its size.
-    n_iter : int, default=10
-        Number of passes (epochs) over the training data.
     method : {"pcd", "cd", "cd_mean", "fpcd", "pt"}, default="pcd"
         The negative phase. "pcd": persistent contrastive divergence (chains
         carried across updates, ``h_samples_``); "cd": chains restart at
@@ -238,105 +228,14 @@ class GaussianBernoulliRBM(BaseRBM):
         chains on a ladder of temperatures that swap states, so that the
         chains cross between modes (``history_`` records the swap rates and
         the ladder).
-    n_gibbs_steps : int, default=1
-        Gibbs steps per update (the k of CD-k / PCD-k).
-    optimizer : {"sgd", "adam"}, default="sgd"
-        The update rule: SGD with ``momentum``, or Adam (see
-        :class:`BernoulliRBM`).
     momentum : float, default=0.0
         Fraction of the previous update added to the current one.
-    weight_decay : float, default=0.0
-        L2 penalty on the weights, subtracted from their gradient.
-    n_chains : int, default=None
-        Number of persistent chains; None means ``batch_size``.
-    centered : bool, default=False
-        Train the centered RBM (Melchior, Fischer & Wiskott 2016): the
-        gradient is taken in the parameterisation whose energy measures each
-        unit from an offset, the running mean of the data's visible units
-        and of their hidden probabilities, which makes it better conditioned
-        (larger steps, momentum, and many more units learn stably).  The
-        fitted parameters are converted back, so every other method sees an
-        ordinary RBM.
-    sparsity_target : float, default=None
-        A target mean activity of the hidden units (see :class:`BernoulliRBM`).
-    sparsity_cost : float, default=0.1
-        Weight of the sparsity pull.
-    learning_rate_schedule : {"linear", "constant", "invscaling"}, default="linear"
-        How the step size changes over the epochs of ``fit``: "linear"
-        decays it linearly from ``learning_rate`` in the first epoch to
-        ``min_learning_rate`` in the last (Tieleman 2008), which averages
-        out the noise of the last updates and gives much better models for
-        the same epochs (on MNIST-5k, 25-30 nats of held-out log-likelihood
-        at scikit-learn's settings); "constant" keeps ``learning_rate``, as
-        scikit-learn does; "invscaling" divides it by ``epoch ** power_t``.
-        ``partial_fit`` counts its calls as epochs; a stream has no last
-        epoch, so there "linear" keeps ``learning_rate``.
-    power_t : float, default=0.5
-        The exponent of the "invscaling" schedule.
-    min_learning_rate : float, default=None
-        The floor of the "linear" and "invscaling" schedules; None is a
-        tenth of ``learning_rate``.
-    n_temperatures : int, default=10
-        ``method="pt"``: replicas of the chains, at inverse temperatures from
-        1 (the model) down to 0 (independent units with the data's means).
-    swap_target : float or None, default=0.3
-        ``method="pt"``: the swap rate between neighbouring replicas that the
-        ladder of temperatures is tuned to as training runs; None keeps the
-        ladder evenly spaced.
-    fast_learning_rate : float, default=None
-        ``method="fpcd"``: step size of the fast weights; None uses
-        ``learning_rate``.
-    fast_decay : float, default=0.95
-        ``method="fpcd"``: fraction of the fast weights kept at every update.
-    validation_fraction : float, default=None
-        Share of the training rows held out to monitor training (in
-        ``history_``: the free-energy gap, and the log-likelihoods where the
-        exact log Z is cheap). None holds out nothing.
-    early_stopping : bool, default=False
-        Stop when the held-out score has not improved by more than ``tol``
-        for ``n_iter_no_change`` epochs, then restore the parameters of the
-        best epoch (``best_epoch_``). The score is the held-out
-        log-likelihood where the exact log Z is cheap (at most 2**22 terms,
-        e.g. 16 hidden units on 64 features), otherwise minus the free-energy
-        gap. Needs ``validation_fraction``; ``partial_fit`` rejects it.
-    n_iter_no_change : int, default=10
-        Epochs without an improvement larger than ``tol`` before stopping.
-    tol : float, default=1e-3
-        Improvement of the held-out score (in nats) that counts as one.
     learn_sigma : bool, default=False
         False keeps each ``sigma_`` at the training data's standard deviation
         of that feature.  True learns it, parameterised as the log-variance
         ``log(sigma_**2)``, kept between 1/10 and ``sqrt(10)`` times the
         training standard deviation of the feature (so that no unit collapses
         onto a single value or spreads without bound).
-    device : str, default=None
-        None computes with NumPy; a torch device string ("cpu", "cuda",
-        "cuda:1", "mps") computes with torch there; "auto" picks the best
-        available one. Fitted attributes are NumPy arrays in every case.
-    n_jobs : int, default=None
-        Threads of a NumPy training step and of AIS. None means 1 (also
-        inside a :func:`joblib.parallel_config` context, so that a search's
-        workers train the same models); -1 means all processors. With
-        more than one, each update runs over contiguous blocks of chains and
-        of hidden units in parallel, each block with its own random stream,
-        and BLAS is held to one thread meanwhile (its own threads would
-        compete for the same cores). On an idle machine BLAS's threads
-        alone are faster for small batches (tens of rows) and about as fast
-        for larger ones; on cores shared with other work, and for AIS, the
-        blocks are faster (see the user guide on devices and threads).
-        Results are reproducible for a given ``n_jobs`` and
-        ``random_state``, but differ between values of ``n_jobs``. With 1,
-        BLAS alone decides how many threads a product uses. Ignored on torch
-        devices, which use torch's threads.
-    warm_start : bool, default=False
-        When True, ``fit`` continues from the fitted parameters, persistent
-        chains and momentum of the previous call instead of starting anew,
-        for ``n_iter`` more epochs (``n_iter_`` and ``history_`` go on
-        counting). The data must have as many features as before.
-    verbose : int, default=0
-        1 prints one line per epoch (per call of ``partial_fit``) and a
-        progress line for long AIS estimates of log Z; 2 also prints the
-        progress within an epoch.
     random_state : int, RandomState instance or None, default=None
         Seed of initialisation, shuffling and Gibbs sampling.
     log_partition_method : {"auto", "exact", "ais"}, default="auto"
@@ -348,6 +247,9 @@ class GaussianBernoulliRBM(BaseRBM):
         AIS chains used by ``score_samples`` and ``estimate_log_partition``.
     ais_n_betas : int, default=14500
         Inverse temperatures of the AIS schedule.
+
+    The other parameters are those of every RBM estimator (documented once,
+    in :mod:`skebm._parameters`); the list above is completed from them.
 
     Attributes
     ----------
@@ -445,80 +347,8 @@ class GaussianBernoulliRBM(BaseRBM):
         "learn_sigma": ["boolean"],
     }
 
-    def __init__(
-        self,
-        n_components=256,
-        *,
-        hidden_units="binary",
-        learning_rate=0.01,
-        batch_size=10,
-        n_iter=10,
-        method="pcd",
-        n_gibbs_steps=1,
-        optimizer="sgd",
-        momentum=0.0,
-        weight_decay=0.0,
-        n_chains=None,
-        centered=False,
-        sparsity_target=None,
-        sparsity_cost=0.1,
-        learning_rate_schedule="linear",
-        power_t=0.5,
-        min_learning_rate=None,
-        n_temperatures=10,
-        swap_target=0.3,
-        fast_learning_rate=None,
-        fast_decay=0.95,
-        validation_fraction=None,
-        early_stopping=False,
-        n_iter_no_change=10,
-        tol=1e-3,
-        learn_sigma=False,
-        device=None,
-        n_jobs=None,
-        warm_start=False,
-        verbose=0,
-        random_state=None,
-        log_partition_method="auto",
-        ais_n_chains=DEFAULT_N_CHAINS,
-        ais_n_betas=DEFAULT_N_BETAS,
-    ):
-        super().__init__(
-            n_components=n_components,
-            hidden_units=hidden_units,
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            n_iter=n_iter,
-            method=method,
-            n_gibbs_steps=n_gibbs_steps,
-            optimizer=optimizer,
-            momentum=momentum,
-            weight_decay=weight_decay,
-            n_chains=n_chains,
-            centered=centered,
-            sparsity_target=sparsity_target,
-            sparsity_cost=sparsity_cost,
-            learning_rate_schedule=learning_rate_schedule,
-            power_t=power_t,
-            min_learning_rate=min_learning_rate,
-            n_temperatures=n_temperatures,
-            swap_target=swap_target,
-            fast_learning_rate=fast_learning_rate,
-            fast_decay=fast_decay,
-            validation_fraction=validation_fraction,
-            early_stopping=early_stopping,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            device=device,
-            n_jobs=n_jobs,
-            warm_start=warm_start,
-            verbose=verbose,
-            random_state=random_state,
-            log_partition_method=log_partition_method,
-            ais_n_chains=ais_n_chains,
-            ais_n_betas=ais_n_betas,
-        )
-        self.learn_sigma = learn_sigma
+    _extra_parameters = {"learn_sigma": False}
+    _default_overrides = {"learning_rate": 0.01}
 
     @property
     def _visible_units(self):

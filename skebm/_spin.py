@@ -152,56 +152,12 @@ class SpinRBM(BaseRBM):
 
     Parameters
     ----------
-    n_components : int, default=256
-        Number of hidden units.
-    hidden_units : {"binary", "rectified"}, default="binary"
-        The hidden units: 0/1, or truncated-Gaussian ``h >= 0`` whose
-        ``E[h | v]`` is a smooth rectifier (see :class:`BernoulliRBM`).
     learning_rate : float, default=0.1
         Step size: the update is ``learning_rate`` times the mean mini-batch
         gradient, accumulated with ``momentum``.  Spins differ by 2 where 0/1
         units differ by 1, so a step moves this model about four times as far
         as the same ``learning_rate`` moves BernoulliRBM on ``(v + 1) / 2``
         (see Notes).
-    batch_size : int, default=10
-        Rows per mini-batch. A short last batch takes a step scaled by its size.
-    n_iter : int, default=10
-        Number of passes (epochs) over the training data.
-    method : {"pcd", "cd", "cd_mean", "fpcd", "pt"}, default="pcd"
-        The negative phase. "pcd": persistent contrastive divergence (chains
-        carried across updates, ``h_samples_``); "cd": chains restart at
-        each mini-batch; "fpcd": persistent chains that move under the model
-        plus fast weights, which decay by ``fast_decay`` per update and never
-        reach the fitted parameters (Tieleman & Hinton 2009); "pt":
-        parallel tempering, ``n_temperatures`` replicas of the persistent
-        chains on a ladder of temperatures that swap states, so that the
-        chains cross between modes (``history_`` records the swap rates and
-        the ladder).
-    n_gibbs_steps : int, default=1
-        Gibbs steps per update (the k of CD-k / PCD-k).
-    optimizer : {"sgd", "adam"}, default="sgd"
-        The update rule: SGD with ``momentum``, or Adam (see
-        :class:`BernoulliRBM`).
-    momentum : float, default=0.0
-        Fraction of the previous update added to the current one. PCD learns
-        best without it: momentum moves the weights faster than the persistent
-        chains can follow.
-    weight_decay : float, default=0.0
-        L2 penalty on the weights, subtracted from their gradient.
-    n_chains : int, default=None
-        Number of persistent chains; None means ``batch_size``.
-    centered : bool, default=False
-        Train the centered RBM (Melchior, Fischer & Wiskott 2016): the
-        gradient is taken in the parameterisation whose energy measures each
-        unit from an offset, the running mean of the data's visible units
-        and of their hidden probabilities, which makes it better conditioned
-        (larger steps, momentum, and many more units learn stably).  The
-        fitted parameters are converted back, so every other method sees an
-        ordinary RBM.
-    sparsity_target : float, default=None
-        A target mean activity of the hidden units (see :class:`BernoulliRBM`).
-    sparsity_cost : float, default=0.1
-        Weight of the sparsity pull.
     learning_rate_schedule : {"linear", "constant", "invscaling"}, default="linear"
         How the step size changes over the epochs of ``fit``: "linear"
         decays it linearly from ``learning_rate`` in the first epoch to
@@ -211,81 +167,9 @@ class SpinRBM(BaseRBM):
         does; "invscaling" divides it by ``epoch ** power_t``.
         ``partial_fit`` counts its calls as epochs; a stream has no last
         epoch, so there "linear" keeps ``learning_rate``.
-    power_t : float, default=0.5
-        The exponent of the "invscaling" schedule.
-    min_learning_rate : float, default=None
-        The floor of the "linear" and "invscaling" schedules; None is a
-        tenth of ``learning_rate``.
-    n_temperatures : int, default=10
-        ``method="pt"``: replicas of the chains, at inverse temperatures from
-        1 (the model) down to 0 (independent units with the data's means).
-    swap_target : float or None, default=0.3
-        ``method="pt"``: the swap rate between neighbouring replicas that the
-        ladder of temperatures is tuned to as training runs; None keeps the
-        ladder evenly spaced.
-    fast_learning_rate : float, default=None
-        ``method="fpcd"``: step size of the fast weights; None uses
-        ``learning_rate``.
-    fast_decay : float, default=0.95
-        ``method="fpcd"``: fraction of the fast weights kept at every update.
-    validation_fraction : float, default=None
-        Share of the training rows held out to monitor training (in
-        ``history_``: the free-energy gap, and the log-likelihoods where the
-        exact log Z is cheap). None holds out nothing.
-    early_stopping : bool, default=False
-        Stop when the held-out score has not improved by more than ``tol``
-        for ``n_iter_no_change`` epochs, then restore the parameters of the
-        best epoch (``best_epoch_``). The score is the held-out
-        log-likelihood where the exact log Z is cheap (at most 2**22 terms,
-        e.g. 16 hidden units on 64 features), otherwise minus the free-energy
-        gap. Needs ``validation_fraction``; ``partial_fit`` rejects it.
-    n_iter_no_change : int, default=10
-        Epochs without an improvement larger than ``tol`` before stopping.
-    tol : float, default=1e-3
-        Improvement of the held-out score (in nats) that counts as one.
-    device : str, default=None
-        None computes with NumPy; a torch device string ("cpu", "cuda",
-        "cuda:1", "mps") computes with torch there; "auto" picks the best
-        available one. Fitted attributes are NumPy arrays in every case.
-    n_jobs : int, default=None
-        Threads of a NumPy training step and of AIS. None means 1 (also
-        inside a :func:`joblib.parallel_config` context, so that a search's
-        workers train the same models); -1 means all processors. With
-        more than one, each update runs over contiguous blocks of chains and
-        of hidden units in parallel, each block with its own random stream,
-        and BLAS is held to one thread meanwhile (its own threads would
-        compete for the same cores). On an idle machine BLAS's threads
-        alone are faster for small batches (tens of rows) and about as fast
-        for larger ones; on cores shared with other work, and for AIS, the
-        blocks are faster (see the user guide on devices and threads).
-        Results are reproducible for a given ``n_jobs`` and
-        ``random_state``, but differ between values of ``n_jobs``. With 1,
-        BLAS alone decides how many threads a product uses. Ignored on torch
-        devices, which use torch's threads.
-    warm_start : bool, default=False
-        When True, ``fit`` continues from the fitted parameters, persistent
-        chains and momentum of the previous call instead of starting anew,
-        for ``n_iter`` more epochs (``n_iter_`` and ``history_`` go on
-        counting). The data must have as many features as before.
-    verbose : int, default=0
-        1 prints one line per epoch (per call of ``partial_fit``) and a
-        progress line for long AIS estimates of log Z; 2 also prints the
-        progress within an epoch.
-    random_state : int, RandomState instance or None, default=None
-        Seed of initialisation, shuffling and Gibbs sampling; an int also
-        seeds the AIS estimate of log Z (otherwise AIS uses seed 0, so
-        scores are always deterministic).
-    log_partition_method : {"auto", "exact", "ais"}, default="auto"
-        How ``score_samples`` and ``score`` get log Z: "exact" sums over
-        every state of the smaller layer (at most 20 units), "ais" estimates
-        it by annealed importance sampling, "auto" sums exactly where it can.
-        See :meth:`estimate_log_partition`.
-    ais_n_chains : int, default=100
-        Parallel AIS chains used by ``score``; more chains narrow the
-        interval of the estimate.
-    ais_n_betas : int, default=14500
-        Inverse temperatures of the AIS schedule used by ``score`` (dense near
-        1); more make the estimate less biased and take proportionally longer.
+
+    The other parameters are those of every RBM estimator (documented once,
+    in :mod:`skebm._parameters`); the list above is completed from them.
 
     Attributes
     ----------
