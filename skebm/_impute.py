@@ -12,10 +12,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._strings import explain_strings
 from ._conditional import pandas_missing_as_nan
 from ._dbn import RBM_BY_VISIBLE_UNITS
 from ._exceptions import caller_stacklevel
+from ._strings import explain_strings
 from ._transaction import Transaction, transactional
 
 #: the imputer's step size per visible unit type when ``learning_rate=None``;

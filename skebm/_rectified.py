@@ -60,27 +60,31 @@ class RectifiedUnits:
 
     def mean(self, bk, x, out=None):
         """E[h | x] = x + phi(x) / Phi(x)."""
-        direct = x + self._mills(bk, x)
+        mean = self._mean_given_mills(bk, x, self._mills(bk, x))
+        if out is None:
+            return mean
+        out[...] = mean
+        return out
+
+    def _mean_given_mills(self, bk, x, mills):
+        direct = x + mills
         # E[h] ~ 1/a - 2/a^3 + 10/a^5 - 74/a^7 + 706/a^9 for a = -x large
         a_inv = -1.0 / bk.clip(x, None, _SERIES_BELOW)
         a_inv2 = a_inv * a_inv
         series = a_inv * (
             1.0 + a_inv2 * (-2.0 + a_inv2 * (10.0 + a_inv2 * (-74.0 + 706.0 * a_inv2)))
         )
-        mean = bk.where(x < _SERIES_BELOW, series, direct)
-        if out is None:
-            return mean
-        out[...] = mean
-        return out
+        return bk.where(x < _SERIES_BELOW, series, direct)
 
     def input_of_mean(self, bk, mean):
         """The input ``x`` whose E[h | x] is ``mean`` (> 0), by Newton's method."""
         m = bk.clip(mean, 1e-12, None)
         x = m - 1.0 / m
         for _ in range(_NEWTON_STEPS):
-            current = self.mean(bk, x)
+            mills = self._mills(bk, x)
+            current = self._mean_given_mills(bk, x, mills)
             # d E[h] / dx = Var[h] = 1 - (phi/Phi) E[h], in (0, 1]
-            slope = bk.clip(1.0 - self._mills(bk, x) * current, 1e-12, 1.0)
+            slope = bk.clip(1.0 - mills * current, 1e-12, 1.0)
             x = x - (current - m) / slope
         return x
 
