@@ -289,12 +289,11 @@ class CategoricalRBM(BaseRBM):
         group is no row of the model.
         """
         warm = reset and self.warm_start and hasattr(self, "categories_")
-        fitted_categories = self.categories_ if warm else None
         columns, missing, declared = self._category_columns(
             X, reset=reset, allow_missing=False
         )
         if warm:
-            self._check_warm_categories(fitted_categories, len(columns))
+            self._check_warm_categories(self.categories_, len(columns))
         elif reset:
             self.categories_ = self._find_categories(columns, declared)
         return self._one_hot(columns, missing, training=stream)

@@ -214,7 +214,7 @@ def fill_parameters(doc, signature):
     """``doc`` with its Parameters section complete, in the order of ``signature``.
 
     The section's own entries are kept; every other parameter of the
-    signature gets its shared entry.  Lines of the section that are not part
+    signature gets its shared entry, where it has one.  Lines of the section that are not part
     of an entry (a note pointing here) are dropped.
     """
     match = _SECTION.search(doc)
@@ -234,8 +234,9 @@ def fill_parameters(doc, signature):
     for name in list(signature.parameters)[1:]:
         if name in own:
             entries.append(own[name])
-        else:
+        elif name in RBM_PARAMETER_DOCS:
             entries.append(textwrap.indent(RBM_PARAMETER_DOCS[name], "    "))
+        # a parameter documented nowhere (a user's subclass) is left to its author
     return doc[: match.start("body")] + "\n".join(entries) + doc[match.end("body") :]
 
 
