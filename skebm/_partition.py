@@ -234,12 +234,7 @@ class _Annealer:
         log_w = 0.0
         tempered_old = self.tempered_visible(float(betas[0]))
         visible_old = units.visible_energy(bk, tempered_old, v)
-        n_steps = len(betas) - 1
-        report_every = max(1, n_steps // 10)
-        for k in range(n_steps):
-            if progress is not None and k % report_every == 0:
-                progress(k / n_steps)
-            beta_old, beta_new = float(betas[k]), float(betas[k + 1])
+        for beta_old, beta_new, more in _annealing_steps(betas, progress):
             tempered_new = self.tempered_visible(beta_new)
             visible_new = units.visible_energy(bk, tempered_new, v)
             units.hidden_activation(bk, params, v, out=x)
@@ -255,7 +250,6 @@ class _Annealer:
             exp_old[...] = abs_x
             exp_old *= -beta_old
             bk.exp(exp_old, out=exp_old)
-            more = k + 1 < n_steps
             if more:
                 # P(h = 1 | v) at beta_new from the same exponential e = e^(-beta |x|):
                 # sigmoid(beta x) = 1 / (1 + e) for x >= 0 and e / (1 + e) otherwise
@@ -288,12 +282,7 @@ class _Annealer:
         bk, units, params, hidden = self.bk, self.units, self.params, self.units.hidden
         log_w = 0.0
         visible_old = units.visible_energy(bk, self.tempered_visible(float(betas[0])), v)
-        n_steps = len(betas) - 1
-        report_every = max(1, n_steps // 10)
-        for k in range(n_steps):
-            if progress is not None and k % report_every == 0:
-                progress(k / n_steps)
-            beta_old, beta_new = float(betas[k]), float(betas[k + 1])
+        for beta_old, beta_new, more in _annealing_steps(betas, progress):
             tempered_new = self.tempered_visible(beta_new)
             x = units.hidden_activation(bk, params, v)
             step = bk.as_float64(
@@ -301,11 +290,25 @@ class _Annealer:
             )
             step -= bk.as_float64(units.visible_energy(bk, tempered_new, v) - visible_old)
             log_w = log_w + step
-            if k + 1 < n_steps:
+            if more:
                 h = hidden.sample_from_input(bk, beta_new * x)
                 v = units.sample_visible(bk, tempered_new, beta_new * h)
                 visible_old = units.visible_energy(bk, tempered_new, v)
         return np.asarray(bk.to_numpy(log_w), dtype=np.float64), v
+
+
+def _annealing_steps(betas, progress=None):
+    """``(beta_old, beta_new, more)`` for each step of the schedule; ``more``: one follows.
+
+    ``progress(fraction)``, if given, is called at the start (0.0) and after
+    each tenth of the steps.
+    """
+    n_steps = len(betas) - 1
+    report_every = max(1, n_steps // 10)
+    for k in range(n_steps):
+        if progress is not None and k % report_every == 0:
+            progress(k / n_steps)
+        yield float(betas[k]), float(betas[k + 1]), k + 1 < n_steps
 
 
 def _block_progress(progress, run, chains):
