@@ -8,6 +8,7 @@ from ._exceptions import DivergenceError
 from ._gaussian import GaussianBernoulliRBM
 from ._impute import RBMImputer
 from ._partition import LogPartitionEstimate
+from ._sample_quality import SampleQuality, sample_quality
 from ._spin import SpinRBM
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "GaussianBernoulliRBM",
     "LogPartitionEstimate",
     "RBMImputer",
+    "SampleQuality",
     "SpinRBM",
+    "sample_quality",
 ]
 __version__ = "0.1.0"
