@@ -9,7 +9,7 @@
   floor: what it reaches on two samples of one distribution, 0.5 up to
   noise), so that each figure is read against its own floor;
 - a check that the samples are new: the share that equal a training row
-  exactly, and the distances from each sample to its nearest training row
+  exactly (against the same share of held-out real rows), and the distances from each sample to its nearest training row
   against those from each held-out real row to its nearest training row (a
   model that copies its training data has samples far closer than real rows
   are).
@@ -82,6 +82,10 @@ class SampleQuality:
         The two-sample test of each discriminator.
     copies : float or None
         Share of samples equal to a training row (None without ``train``).
+    real_copies : float or None
+        The same share for the held-out real rows: data with few distinct
+        rows (ordered Ising lattices, binarised digits) repeat training rows
+        too, and this is the share to read ``copies`` against.
     sample_distances : dict or None
         Quantiles (:data:`DISTANCE_QUANTILES`) of the Euclidean distance
         from each sample to its nearest training row.
@@ -94,6 +98,7 @@ class SampleQuality:
 
     tests: dict = field(default_factory=dict)
     copies: float = None
+    real_copies: float = None
     sample_distances: dict = None
     real_distances: dict = None
     closer_than_real: float = None
@@ -113,7 +118,10 @@ class SampleQuality:
                 )
             lines.append(line + f"   ({test.n_rows} rows)")
         if self.copies is not None:
-            lines.append(f"copies of training rows: {self.copies:.3f} of the samples")
+            lines.append(
+                f"copies of training rows: {self.copies:.3f} of the samples, "
+                f"{self.real_copies:.3f} of held-out real rows"
+            )
             quantiles = ", ".join(
                 f"{q:g}: {self.sample_distances[q]:.2f} vs {self.real_distances[q]:.2f}"
                 for q in DISTANCE_QUANTILES
@@ -234,8 +242,10 @@ def sample_quality(
 def _check_copies(quality, samples, real, train):
     """Fill in the share of exact copies and the nearest-neighbour distances."""
     seen = {row.tobytes() for row in np.ascontiguousarray(train)}
-    rows = np.ascontiguousarray(samples)
-    quality.copies = float(np.mean([row.tobytes() in seen for row in rows]))
+    quality.copies, quality.real_copies = (
+        float(np.mean([row.tobytes() in seen for row in np.ascontiguousarray(rows)]))
+        for rows in (samples, real)
+    )
     neighbours = NearestNeighbors(n_neighbors=1).fit(train)
     sample_distance = neighbours.kneighbors(samples)[0][:, 0]
     real_distance = neighbours.kneighbors(real)[0][:, 0]

@@ -36,13 +36,14 @@ def test_copies_of_training_rows_are_found(suite_seed):
     copied = sample_quality(train[:200], real, train=train, discriminators=LOGISTIC,
                             floor=False)  # fmt: skip
     assert copied.copies == 1.0 and copied.closer_than_real == 1.0
+    assert copied.real_copies == 0.0
     assert copied.sample_distances[0.5] == 0.0 < copied.real_distances[0.01]
     new = sample_quality(rng.normal(size=(200, 5)), real, train=train,
                          discriminators=LOGISTIC, floor=False)  # fmt: skip
     assert new.copies == 0.0
     # about 1% of new rows fall below real rows' 1% quantile; 200 rows, 4 SE
     assert new.closer_than_real < 0.01 + 4 * np.sqrt(0.01 * 0.99 / 200) + 0.02
-    assert "copies of training rows: 0.000" in new.summary()
+    assert "copies of training rows: 0.000 of the samples, 0.000" in new.summary()
 
 
 def test_the_default_discriminators_and_the_summary():
