@@ -26,6 +26,11 @@ throughout (set here), so that the seconds are those of one core.
     ``skebm.sample_quality`` against the held-out 25%: three discriminators'
     two-sample tests with their real-vs-real floors, and the check for
     copies of training rows.
+``--part elsewhere``
+    ``skebm.sample_quality`` on 8x8 Ising lattices (T=1.8 and 3.0, a small
+    SpinRBM, PT samples against an independent Monte Carlo run) and on
+    breast_cancer (a GaussianBernoulliRBM's samples against the held-out
+    quarter): the figures, no bar.
 ``--part defaults``
     Only ``n_components`` and ``n_iter=20`` set: held-out log-likelihood of
     scikit-learn's BernoulliRBM and skebm's on MNIST-5k (16, 20 and 25
@@ -228,6 +233,44 @@ def part_digits(seeds, settings=None, n_sweeps=200):
         print("    " + quality.summary().replace("\n", "\n    "))
 
 
+# --- the toolkit elsewhere ---------------------------------------------------------------------
+def part_elsewhere(seeds):
+    """sample_quality on Ising lattices and on a real-valued table (figures, no bar)."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    from skebm import GaussianBernoulliRBM, sample_quality
+
+    model = dict(n_components=64, learning_rate=0.1, batch_size=100, n_iter=20, method="pt",
+                 n_temperatures=5, centered=True)
+    print(f"8x8 Ising lattices, SpinRBM {model}; 1000 PT samples (100 sweeps) against an "
+          "independent Monte Carlo run; the training lattices for the check for copies")
+    for temperature in (1.8, 3.0):
+        data, independent = monte_carlo(temperature, 0), monte_carlo(temperature, 1)
+        train = np.concatenate([data, -data]).astype(float)
+        for seed in seeds:
+            rbm, seconds = timed_fit(SpinRBM(**model, random_state=seed), train)
+            samples = rbm.sample(1000, n_steps=100, method="pt", random_state=seed)
+            quality = sample_quality(samples, independent, train=train, random_state=seed)
+            print(f"  T={temperature} seed {seed}: fit {seconds:.0f}s")
+            print("    " + quality.summary().replace("\n", "\n    "))
+    X, _ = load_breast_cancer(return_X_y=True)
+    settings = dict(n_components=64, learn_sigma=True, centered=True, n_iter=100,
+                    learning_rate=0.01)
+    print(f"breast_cancer, standardised on 75%; GaussianBernoulliRBM {settings}; 1000 "
+          "samples of 1000 Gibbs steps against the held-out 25%")
+    for seed in seeds:
+        X_train, X_test = train_test_split(X, test_size=0.25, random_state=seed)
+        scaler = StandardScaler().fit(X_train)
+        X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+        rbm, seconds = timed_fit(GaussianBernoulliRBM(**settings, random_state=seed), X_train)
+        samples = rbm.sample(1000, n_steps=1000, random_state=seed)
+        quality = sample_quality(samples, X_test, train=X_train, random_state=seed)
+        print(f"  seed {seed}: fit {seconds:.0f}s")
+        print("    " + quality.summary().replace("\n", "\n    "))
+
+
 # --- defaults ---------------------------------------------------------------------------------
 def part_defaults(seeds):
     from sklearn.linear_model import LogisticRegression
@@ -287,6 +330,7 @@ def part_speed(seeds):
 
 
 PARTS = {"likelihood": part_likelihood, "ising": part_ising, "digits": part_digits,
+         "elsewhere": part_elsewhere,
          "defaults": part_defaults, "speed": part_speed}
 
 
