@@ -22,7 +22,7 @@ from skebm._base import BaseRBM
 RBM_CLASSES = [
     getattr(skebm, name)
     for name in skebm.__all__
-    if issubclass(getattr(skebm, name), BaseRBM)
+    if isinstance(getattr(skebm, name), type) and issubclass(getattr(skebm, name), BaseRBM)
 ]
 STACK_CLASSES = [getattr(skebm, name) for name in skebm.__all__ if name == "DBN"]
 DTYPES = [np.float32, np.float64, np.int32, np.int64]
