@@ -42,14 +42,16 @@ def pseudo_log_likelihood_by_flips(units, bk, params, v, flip_change):
     n_hidden, n_features = W.shape
     group = max(1, _FLIP_BLOCK // (n_features * n_hidden))
     x = units.hidden_activation(bk, params, v)
-    base_softplus = bk.softplus(x).sum(axis=1)
+    # each hidden unit summed out: softplus for binary units, the hidden type's own in general
+    unit_log_partition = units.hidden.unit_log_partition
+    base_softplus = unit_log_partition(bk, x).sum(axis=1)
     out = []
     for start in range(0, v.shape[0], group):
         rows = slice(start, start + group)
         d = flip_change(v[rows])
         flipped = x[rows][:, None, :] + d[:, :, None] * W.T[None, :, :]
         # F(v) - F(flip_i) = a_i d_i + sum_j softplus(flipped_ij) - sum_j softplus(x_j)
-        gap = bk.softplus(flipped, out=flipped).sum(axis=2)
+        gap = unit_log_partition(bk, flipped, out=flipped).sum(axis=2)
         gap -= base_softplus[rows][:, None]
         gap += a * d
         out.append(bk.log_sigmoid(-gap).sum(axis=1))

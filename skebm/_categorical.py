@@ -153,7 +153,8 @@ class CategoricalVisible(VisibleUnits):
         W, a = params["W"], params["a"]
         x = self.hidden_activation(bk, params, v)
         # -F(v) up to the visible energy of the other features, the same for every feature
-        observed_softplus = bk.softplus(x).sum(axis=1)
+        unit_log_partition = self.hidden.unit_log_partition
+        observed_softplus = unit_log_partition(bk, x).sum(axis=1)
         total = bk.zeros((v.shape[0],))
         for group in self.groups:
             current = v[:, group]
@@ -163,7 +164,7 @@ class CategoricalVisible(VisibleUnits):
             # -F(v with feature f at level k) up to terms that do not depend on k
             scores = bk.concatenate(
                 [
-                    (bk.softplus(rest + W[:, j][None, :]).sum(axis=1) + a[j])[:, None]
+                    (unit_log_partition(bk, rest + W[:, j][None, :]).sum(axis=1) + a[j])[:, None]
                     for j in range(group.start, group.stop)
                 ],
                 axis=1,

@@ -110,9 +110,17 @@ class RectifiedUnits:
         """The units' energy without input, ``sum_j h_j**2 / 2``, one value per row."""
         return 0.5 * bk.square(h).sum(axis=1)
 
+    def unit_log_partition(self, bk, x, out=None):
+        """log int_0^inf exp(x h - h**2 / 2) dh, element by element."""
+        value = 0.5 * bk.square(x) + LOG_SQRT_2PI + bk.log_ndtr(x)
+        if out is None:
+            return value
+        out[...] = value
+        return out
+
     def log_partition(self, bk, x):
         """log int exp(h.x - |h|^2 / 2) dh over h >= 0, one value per row of x."""
-        return (0.5 * bk.square(x) + LOG_SQRT_2PI + bk.log_ndtr(x)).sum(axis=1)
+        return self.unit_log_partition(bk, x).sum(axis=1)
 
     def free_log_partition(self, n_units):
         """The layer's log Z with no input: ``n_units * log sqrt(pi / 2)``."""

@@ -62,6 +62,10 @@ class BinaryUnits:
         """The units' energy without input, one value per row; None when it is 0."""
         return None
 
+    def unit_log_partition(self, bk, x, out=None):
+        """log sum_u exp(u x) over the states of one unit, element by element: softplus(x)."""
+        return bk.softplus(x, out=out)
+
     def log_partition(self, bk, x):
         """log sum_u exp(u.x) over every state u of the layer, one value per row of x."""
         return bk.softplus(x).sum(axis=1)

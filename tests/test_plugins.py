@@ -54,6 +54,9 @@ class BinomialUnits:
         log_choose = gammaln(self.n + 1) - gammaln(h + 1) - gammaln(self.n - h + 1)
         return -log_choose.sum(axis=1)
 
+    def unit_log_partition(self, bk, x, out=None):
+        return bk.softplus(x, out=out) * self.n
+
     def log_partition(self, bk, x):
         return self.n * bk.softplus(x).sum(axis=1)
 

@@ -178,3 +178,19 @@ def test_conditional_sampling_and_gaussian_visible_units(suite_seed):
         gaussian.estimate_log_partition(method="exact")  # no layer to enumerate
     assert np.isfinite(gaussian.score(X[:20]))
     assert np.all(gaussian.transform(X) >= 0)
+
+
+def test_pseudo_log_likelihood_matches_the_free_energies_of_flips(suite_seed):
+    rbm = tiny_model(suite_seed, scale=1.5)
+    states = visible_states()
+    free = {tuple(v): quadrature_free_energy(rbm, v) for v in states}
+    expected = []
+    for v in states:
+        total = 0.0
+        for i in range(N_VISIBLE):
+            flipped = v.copy()
+            flipped[i] = 1.0 - flipped[i]
+            # log p(v_i | v_-i) = -log(1 + exp(F(v) - F(flip_i)))
+            total -= np.logaddexp(0.0, free[tuple(v)] - free[tuple(flipped)])
+        expected.append(total)
+    np.testing.assert_allclose(rbm.pseudo_log_likelihood(states), expected, atol=1e-9)
