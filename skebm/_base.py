@@ -223,8 +223,14 @@ class BaseRBM(
 
     @property
     def _units(self):
-        """The unit math: the model's visible units joined to its ``hidden_units``."""
-        return self._visible_units.with_hidden(HIDDEN_UNITS[self.hidden_units])
+        """The unit math: the visible units joined to the hidden units.
+
+        The fitted model's hidden units (``hidden_units_``) once there is
+        one: a ``hidden_units`` changed by ``set_params`` takes effect at the
+        next new fit, never on the fitted weights.
+        """
+        hidden = getattr(self, "hidden_units_", self.hidden_units)
+        return self._visible_units.with_hidden(HIDDEN_UNITS[hidden])
 
     # ------------------------------------------------------------------------
     # parameters as a dict <-> fitted attributes
@@ -431,6 +437,8 @@ class BaseRBM(
         with Transaction(self) as transaction:
             warm = self.warm_start and hasattr(self, "components_")
             fitted_shape = self.components_.shape if warm else None
+            if not warm:
+                self.hidden_units_ = self.hidden_units
             self._check_settings()
             X = self._validate_X(X, reset=True, stream=True)
             if warm:
@@ -518,6 +526,8 @@ class BaseRBM(
                 )
             self._check_settings()
             fitted_shape = None if first_call else self.components_.shape
+            if first_call:
+                self.hidden_units_ = self.hidden_units
             X = self._validate_X(X, reset=first_call, stream=True)
             if not first_call:
                 self._check_continuable(fitted_shape, X.shape[1], "partial_fit")
@@ -585,6 +595,13 @@ class BaseRBM(
     def _check_continuable(self, fitted_shape, n_features, how):
         """Raise when the fitted model cannot continue on data of this width."""
         n_hidden, n_fitted_features = fitted_shape
+        fitted_hidden = getattr(self, "hidden_units_", self.hidden_units)
+        if self.hidden_units != fitted_hidden:
+            raise ValueError(
+                f"hidden_units={self.hidden_units!r} differs from the {fitted_hidden!r} "
+                f"hidden units of the fitted model, which {how} continues; call fit "
+                "(with warm_start=False) to start a new model."
+            )
         if self.n_components != n_hidden:
             raise ValueError(
                 f"n_components={self.n_components} differs from the {n_hidden} "

@@ -156,6 +156,9 @@ class BernoulliRBM(BaseRBM):
         Visible biases a.
     h_samples_ : ndarray of shape (n_chains, n_components)
         Hidden states of the persistent chains.
+    hidden_units_ : str
+        The hidden units of the fitted model (``hidden_units`` at the fit
+        that started it); every method uses them.
     training_state_ : dict
         What the parts of training keep between calls, one dict of arrays
         per part: ``"optimizer"`` (SGD's velocity, Adam's moments), and

@@ -194,3 +194,19 @@ def test_pseudo_log_likelihood_matches_the_free_energies_of_flips(suite_seed):
             total -= np.logaddexp(0.0, free[tuple(v)] - free[tuple(flipped)])
         expected.append(total)
     np.testing.assert_allclose(rbm.pseudo_log_likelihood(states), expected, atol=1e-9)
+
+
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_a_changed_hidden_unit_type_never_meets_the_fitted_weights(how):
+    X = visible_states()
+    rbm = BernoulliRBM(n_components=3, hidden_units="rectified", n_iter=2, random_state=0)
+    rbm.fit(X) if how == "warm_start" else rbm.partial_fit(X)
+    features = rbm.transform(X)
+    rbm.set_params(hidden_units="binary", warm_start=True)
+    # inference keeps the fitted units; continuing training on other units is refused
+    np.testing.assert_array_equal(rbm.transform(X), features)
+    with pytest.raises(ValueError, match="hidden_units='binary' differs from the 'rectified'"):
+        rbm.fit(X) if how == "warm_start" else rbm.partial_fit(X)
+    assert rbm.hidden_units_ == "rectified"
+    rbm.set_params(warm_start=False).fit(X)  # a new fit takes the new units
+    assert rbm.hidden_units_ == "binary" and np.all(rbm.transform(X) < 1)
