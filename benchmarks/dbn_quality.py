@@ -27,7 +27,6 @@ them tens of times slower.
 import gzip
 import json
 import os
-import sys
 import time
 
 import numpy as np

@@ -5,11 +5,11 @@ to the training core, and inference (``transform``, ``inverse_transform``);
 the sampling methods come from :class:`~skebm._sampling.SamplingMixin`, the
 likelihood ones from :class:`~skebm._likelihood.LikelihoodMixin`.  The
 parts live elsewhere, each behind a stated contract: the unit math in
-:mod:`skebm._units` (hidden-unit types in :mod:`skebm._hidden`), NumPy
+:mod:`skebm._units` (hidden-unit types in :data:`skebm._units.HIDDEN_UNITS`), NumPy
 versus torch in :mod:`skebm._backend`, row sources in :mod:`skebm._data`,
 the negative phase in :mod:`skebm._samplers`, the update rule in
 :mod:`skebm._optim`, the loop, monitoring and early stopping in
-:mod:`skebm._trainer`, rollback in :mod:`skebm._transaction` and log Z in
+:mod:`skebm._training`, rollback in :mod:`skebm._transaction` and log Z in
 :mod:`skebm._partition`.
 """
 
@@ -45,9 +45,8 @@ from ._data import (
     row_blocks,
     split_validation,
 )
-from ._early_stopping import EarlyStopping
+from ._training.early_stopping import EarlyStopping
 from ._exceptions import caller_stacklevel
-from ._hidden import HIDDEN_UNITS
 from ._layer import CHAIN_ARRAYS, Layer, check_memory
 from ._likelihood import LikelihoodMixin
 from ._optim import OPTIMIZERS, SCHEDULES, Centering, Sparsity, make_optimizer
@@ -56,8 +55,9 @@ from ._partition import DEFAULT_N_BETAS, DEFAULT_N_CHAINS
 from ._samplers import SAMPLERS, make_sampler
 from ._sampling import SamplingMixin
 from ._strings import explain_strings
-from ._trainer import Trainer, initial_params
+from ._training.trainer import Trainer, initial_params
 from ._transaction import Transaction
+from ._units import HIDDEN_UNITS
 
 #: estimators that have warned about out-of-range data since they were last
 #: fitted (kept outside the estimator, whose attributes transform must not touch)
@@ -73,7 +73,7 @@ class BaseRBM(
 ):
     """Shared machinery of the RBM estimators; not for direct use."""
 
-    #: a :class:`skebm._units.VisibleUnits` instance (or a property), set by each model
+    #: a :class:`skebm._units.base.VisibleUnits` instance (or a property), set by each model
     _visible_units = None
     #: the hook of models that learn from something else than the rows given:
     #: ``_batch_transform(bk, batch)`` rewrites each mini-batch in place before

@@ -15,7 +15,7 @@ from ._backend import inference_backend, make_backend, resolve_device
 from ._conditional import pandas_missing_as_nan
 from ._data import row_blocks
 from ._dbn import _LAYER_CONSTRAINTS, DBN, check_layer_sizes
-from ._early_stopping import EarlyStopping
+from ._training.early_stopping import EarlyStopping
 from ._exceptions import DivergenceError
 from ._transaction import Transaction
 

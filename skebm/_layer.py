@@ -82,7 +82,7 @@ class Layer:
 
     @property
     def hidden(self):
-        """The hidden layer's math (:class:`~skebm._units.BinaryUnits`)."""
+        """The hidden layer's math (:class:`~skebm._units.binary.BinaryUnits`)."""
         return self.units.hidden
 
     def input_weights(self):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._units import BINARY
+from ._units.binary import BINARY
 
 #: the exact sum is offered up to this many units in the enumerated layer
 MAX_EXACT_UNITS = 20

@@ -8,10 +8,10 @@ import pytest
 from scipy.special import logsumexp, softmax
 from scipy.stats import chisquare
 
-from skebm import BernoulliRBM, CategoricalRBM, DBN
+from skebm import DBN, BernoulliRBM, CategoricalRBM
 from skebm._backend import make_backend
-from skebm._categorical import CategoricalVisible
 from skebm._units import BINARY
+from skebm._units.categorical import CategoricalVisible
 
 LEVELS = (2, 3, 2)
 

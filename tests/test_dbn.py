@@ -189,7 +189,7 @@ def test_layers_train_on_the_layer_below(tiny_dbn, binary_data):
 
 def test_upper_layers_learn_from_fresh_binary_draws(suite_seed, monkeypatch):
     from skebm._dbn import SampledInputRBM
-    from skebm._trainer import Trainer
+    from skebm._training.trainer import Trainer
 
     seen = []
     apply_update = Trainer.apply_update

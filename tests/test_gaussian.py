@@ -11,12 +11,11 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-
-from skebm import GaussianBernoulliRBM
-from skebm._backend import make_backend
-from skebm import DivergenceError
-from skebm._gaussian import LEARNED_VARIANCE_RANGE
 from tiny_models import ais_interval
+
+from skebm import DivergenceError, GaussianBernoulliRBM
+from skebm._backend import make_backend
+from skebm._units.gaussian import LEARNED_VARIANCE_RANGE
 
 
 def all_states(n):

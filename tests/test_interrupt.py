@@ -194,7 +194,7 @@ def test_interrupted_model_is_usable_and_resumable(X):
 
 
 def test_interrupt_before_training_leaves_previous_model(X, monkeypatch):
-    from skebm._trainer import Trainer
+    from skebm._training.trainer import Trainer
 
     model = InterruptedRBM(n_iter=2, **PARAMS).fit(X)
     before = fitted_state(model)

@@ -9,7 +9,7 @@ from skebm import BernoulliRBM, GaussianBernoulliRBM
 from skebm._backend import make_backend
 from skebm._optim import SCHEDULES, Centering
 from skebm._samplers.fpcd import FastPersistentContrastiveDivergence
-from skebm._trainer import StepBuffers, Trainer
+from skebm._training.trainer import StepBuffers, Trainer
 
 
 def random_phases(bk, rng, n_data, n_chains, n_visible, n_hidden):

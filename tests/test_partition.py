@@ -332,7 +332,7 @@ def test_pseudo_log_likelihood_equals_explicit_flips():
 
 
 def test_pseudo_log_likelihood_chunks_rows(monkeypatch):
-    import skebm._bernoulli as bernoulli
+    import skebm._units.bernoulli as bernoulli
 
     rbm = make_model(9, 5)
     X = all_states(9)[::5]

@@ -1,7 +1,7 @@
 """Parts from outside the library: each is one class and one registration line.
 
 A hidden-unit type, an optimiser and a sampler with a parameter of its own
-are written here against the parts' contracts alone (:mod:`skebm._hidden`,
+are written here against the parts' contracts alone (:mod:`skebm._units`,
 :mod:`skebm._optim`, :mod:`skebm._samplers`), registered, and trained with;
 then the library's own Adam and sparsity term are held to their formulas.
 """
@@ -14,10 +14,10 @@ from scipy.special import gammaln, logsumexp
 
 from skebm import BernoulliRBM
 from skebm._backend import make_backend
-from skebm._hidden import HIDDEN_UNITS
 from skebm._optim import OPTIMIZERS, Adam, Sparsity
 from skebm._samplers import SAMPLERS
 from skebm._samplers.pcd import PersistentContrastiveDivergence
+from skebm._units import HIDDEN_UNITS
 
 
 class BinomialUnits:

@@ -16,7 +16,7 @@ from scipy.special import logsumexp
 
 from skebm import BernoulliRBM, GaussianBernoulliRBM
 from skebm._backend import make_backend
-from skebm._rectified import RECTIFIED
+from skebm._units import RECTIFIED
 
 N_VISIBLE, N_HIDDEN = 4, 3
 

@@ -55,7 +55,7 @@ def test_method_accepts_exactly_the_registered_samplers(monkeypatch):
 def test_mean_reconstruction_cd_uses_the_visible_means(n_steps):
     from skebm._backend import make_backend
     from skebm._samplers.cd import ContrastiveDivergence
-    from skebm._trainer import StepBuffers
+    from skebm._training.trainer import StepBuffers
 
     rng = np.random.default_rng(0)
     X = (rng.random((8, 6)) < 0.5).astype(float)

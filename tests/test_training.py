@@ -245,7 +245,7 @@ def test_verbose_reports_ais_progress(digits, capsys):
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("cls", [BernoulliRBM, GaussianBernoulliRBM])
 def test_fused_update_is_the_reference_gradient_step(cls, suite_seed):
-    from skebm._trainer import StepBuffers
+    from skebm._training.trainer import StepBuffers
 
     rng = np.random.default_rng(suite_seed)
     n_data, n_chains, n_visible, n_hidden = 6, 5, 7, 4

@@ -26,7 +26,7 @@ from skebm import (
     RBMImputer,
     SpinRBM,
 )
-from skebm._trainer import Trainer
+from skebm._training.trainer import Trainer
 
 N_ROWS, N_FEATURES = 60, 8
 SMALL = {

@@ -11,6 +11,7 @@ type needs nothing else, and the two independent write-ups must agree.
 import numpy as np
 import pytest
 from scipy.special import logsumexp
+from tiny_models import all_spins, all_states, spin_joint_log_weights
 
 from skebm import DBN, SpinRBM
 from skebm._backend import make_backend
@@ -18,7 +19,6 @@ from skebm._base import BaseRBM
 from skebm._dbn import RBM_BY_VISIBLE_UNITS
 from skebm._partition import exact_log_partition
 from skebm._units import BINARY, VisibleUnits
-from tiny_models import all_spins, all_states, spin_joint_log_weights
 
 
 class PrototypeSpinUnits(VisibleUnits):

@@ -19,7 +19,7 @@ visible units it is a unit-variance Normal around ``x`` truncated to
 underflows for very negative inputs.  ``p(v | h)`` keeps its form for every
 visible type: the visible side only sees ``W^T h``.
 
-The hidden-unit contract (see :class:`skebm._units.BinaryUnits`) draws a
+The hidden-unit contract (see :class:`skebm._units.binary.BinaryUnits`) draws a
 state from the conditional *mean* (binary units: from their probabilities).
 The mean is a strictly increasing, convex function of ``x``, so the draw
 first recovers ``x`` from it by Newton's method (which converges

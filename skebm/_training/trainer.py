@@ -28,8 +28,8 @@ import warnings
 
 import numpy as np
 
-from ._backend import make_backend
-from ._data import (
+from .._backend import make_backend
+from .._data import (
     MONITOR_ROWS,
     batches,
     column_stats,
@@ -39,9 +39,9 @@ from ._data import (
     resident,
     row_blocks,
 )
-from ._early_stopping import validation_score
-from ._exceptions import DivergenceError, caller_stacklevel
-from ._partition import exact_log_partition, exact_log_partition_cost
+from .._exceptions import DivergenceError, caller_stacklevel
+from .._partition import exact_log_partition, exact_log_partition_cost
+from .early_stopping import validation_score
 
 #: every key a training record (an entry of ``history_``) may hold
 RECORD_KEYS = {
@@ -78,7 +78,7 @@ def initial_params(units, stats, n_hidden, dtype, rng):
 
     NumPy arrays of ``dtype``; ``stats`` are the training data's column
     statistics, from which the unit type sets its visible parameters (and
-    may rescale the weights, :meth:`~skebm._units.VisibleUnits.scale_initial_weights`).
+    may rescale the weights, :meth:`~skebm._units.base.VisibleUnits.scale_initial_weights`).
     """
     n_features = stats["mean"].shape[0]
     params = {
@@ -380,7 +380,7 @@ class Trainer:
         appends its record to ``history`` (monitoring up to ``MONITOR_ROWS``
         training rows, and the held-out rows ``X_val`` when given), and calls
         ``checkpoint()``.  With ``early_stopping`` (an
-        :class:`~skebm._early_stopping.EarlyStopping`) training stops when
+        :class:`~skebm._training.early_stopping.EarlyStopping`) training stops when
         it says so, and ``restore(best_state, best_epoch)`` puts the best
         epoch back at the end.
         """
