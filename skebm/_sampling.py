@@ -2,10 +2,10 @@
 
 :class:`SamplingMixin` holds the estimator methods that draw from the model
 (``gibbs``, ``sample``, ``conditional_sample``, ``conditional_mean``), each
-a transaction (a rejected call leaves ``random_state_`` as it was).  The
-chains themselves are :class:`~skebm._layer.Layer`'s, the clamped chain
-:mod:`skebm._conditional`'s and the tempered ones
-:class:`~skebm._samplers.pt.ParallelTempering`'s.
+a transaction (a rejected call leaves ``random_state_`` as it was).  How
+``sample`` and ``conditional_sample`` draw is their ``method``'s, an entry
+of :data:`skebm._samplers.DRAWS` (block-Gibbs chains, parallel tempering)
+behind one contract.
 """
 
 from numbers import Integral
@@ -17,7 +17,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._conditional import as_missing_mask, clamped_chain, pandas_missing_as_nan
 from ._data import row_blocks
 from ._layer import check_chain_settings
-from ._samplers.pt import ParallelTempering
+from ._samplers import make_draws
+from ._samplers.gibbs import GibbsChains
 from ._strings import explain_strings
 from ._transaction import transactional
 
@@ -98,39 +99,14 @@ class SamplingMixin:
             The samples.
         """
         check_is_fitted(self)
-        n_temperatures = self._check_sampling_method(method, n_temperatures)
+        draws = make_draws(method, self, n_temperatures)
         check_chain_settings(
             n_samples, n_steps, n_units=sum(self.components_.shape),
-            n_replicas=n_temperatures if method == "pt" else 1,
-            itemsize=self.components_.dtype.itemsize,
+            n_replicas=draws.n_replicas, itemsize=self.components_.dtype.itemsize,
         )  # fmt: skip
         rng = self.random_state_ if random_state is None else check_random_state(random_state)
         bk = self._inference_backend(self.components_.dtype, seed=rng.randint(2**31 - 1))
-        layer = self._layer(bk)
-        if method == "gibbs":
-            return bk.to_numpy(layer.gibbs_chains(n_samples, n_steps))
-        tempering = ParallelTempering(n_temperatures, self.swap_target)
-        v = tempering.sample(
-            bk, layer.units, layer.params, self._base_rate_stats(), n_samples, n_steps,
-            self._trained_ladder(n_temperatures),
-        )
-        return bk.to_numpy(v)
-
-    def _check_sampling_method(self, method, n_temperatures):
-        """The validated number of replicas of a sampling call (its ``n_temperatures``)."""
-        if method not in ("gibbs", "pt"):
-            raise ValueError(f"method must be 'gibbs' or 'pt', got {method!r}.")
-        n_temperatures = self.n_temperatures if n_temperatures is None else n_temperatures
-        if method == "pt" and (not isinstance(n_temperatures, Integral) or n_temperatures < 2):
-            raise ValueError(
-                f"n_temperatures must be an integer >= 2, got {n_temperatures!r}."
-            )
-        return n_temperatures
-
-    def _trained_ladder(self, n_temperatures):
-        """The ladder training with ``method="pt"`` tuned, if it has that many rungs."""
-        trained = getattr(self, "training_state_", {}).get("sampler", {}).get("betas")
-        return trained if trained is not None and len(trained) == n_temperatures else None
+        return bk.to_numpy(draws.draw(bk, self._layer(bk), n_samples, n_steps))
 
     def _validate_incomplete(self, X):
         """X for conditional sampling: validated with ``np.nan`` allowed (the missing entries)."""
@@ -142,13 +118,6 @@ class SamplingMixin:
             )  # fmt: skip
         self._check_values(X[~np.isnan(X)])
         return X
-
-    def _clamped_start(self, bk, shape):
-        """Where the missing entries of a chain start: the training data's feature means."""
-        mean = getattr(self, "feature_mean_", None)
-        if mean is None:
-            mean = np.zeros(shape[1])
-        return bk.asarray(np.broadcast_to(mean, shape))
 
     @transactional
     def conditional_sample(
@@ -204,26 +173,17 @@ class SamplingMixin:
         (3, 1, 4)
         """
         X = self._validate_incomplete(X)
-        n_temperatures = self._check_sampling_method(method, n_temperatures)
+        draws = make_draws(method, self, n_temperatures)
         check_chain_settings(
             n_samples, n_steps, n_units=sum(self.components_.shape), n_rows=X.shape[0],
-            n_replicas=n_temperatures if method == "pt" else 1, itemsize=X.dtype.itemsize,
+            n_replicas=draws.n_replicas, itemsize=X.dtype.itemsize,
         )  # fmt: skip
         rng = self.random_state_ if random_state is None else check_random_state(random_state)
         bk = self._inference_backend(X.dtype, seed=rng.randint(2**31 - 1))
         values, missing = as_missing_mask(X)
         rows = bk.tile_rows(bk.asarray(values), n_samples)
         mask = bk.tile_rows(bk.asarray(missing), n_samples)
-        layer = self._layer(bk)
-        if method == "pt":
-            tempering = ParallelTempering(n_temperatures, self.swap_target)
-            v = tempering.sample(
-                bk, layer.units, layer.params, self._base_rate_stats(), rows.shape[0], n_steps,
-                self._trained_ladder(n_temperatures), clamp=(rows, mask),
-            )  # fmt: skip
-        else:
-            start = self._clamped_start(bk, tuple(rows.shape))
-            v = clamped_chain(layer, rows, mask, start, n_steps)
+        v = draws.draw(bk, self._layer(bk), rows.shape[0], n_steps, clamp=(rows, mask))
         return bk.to_numpy(v).reshape(n_samples, *X.shape)
 
     @transactional
@@ -272,7 +232,7 @@ class SamplingMixin:
                 total[...] += layer.mean_visible(h)
 
         clamped_chain(
-            layer, rows, mask, self._clamped_start(bk, tuple(rows.shape)),
+            layer, rows, mask, GibbsChains.for_model(self).clamped_start(bk, tuple(rows.shape)),
             burn_in + n_steps, on_step=accumulate,
         )  # fmt: skip
         filled = values + bk.to_numpy(total) / max(n_steps, 1) * missing

@@ -36,11 +36,27 @@ Optional, for samplers that keep more than the chains:
 
 A new sampler is one module here and one line in :data:`SAMPLERS`; the
 estimators take its name as their ``method``.
+
+Sampling a fitted model (``sample`` and ``conditional_sample``) takes its
+``method`` from :data:`DRAWS`, whose entries have this contract:
+
+``for_model(model, n_temperatures=None)``
+    A class method: the draws for the fitted estimator ``model`` (what they
+    need of it, such as a tempering ladder its training tuned, is read
+    here), or a ValueError naming a setting that does not fit.
+``n_replicas``
+    Rows each chain holds (for the memory check before anything runs).
+``draw(bk, layer, n_chains, n_steps, clamp=None)``
+    The visible states of ``n_chains`` independent chains after
+    ``n_steps`` steps of :class:`~skebm._layer.Layer` ``layer``; with
+    ``clamp = (rows, missing)`` (backend arrays, ``missing`` 1.0 where an
+    entry is free) the observed entries stay at ``rows``' values.
 """
 
 from .cd import ContrastiveDivergence
 from .cd_mean import MeanReconstructionCD
 from .fpcd import FastPersistentContrastiveDivergence
+from .gibbs import GibbsChains
 from .pcd import PersistentContrastiveDivergence
 from .pt import ParallelTempering
 
@@ -52,6 +68,21 @@ SAMPLERS = {
     "fpcd": FastPersistentContrastiveDivergence,
     "pt": ParallelTempering,
 }
+
+
+#: how ``sample`` and ``conditional_sample`` draw, by the name their ``method`` takes
+DRAWS = {
+    "gibbs": GibbsChains,
+    "pt": ParallelTempering,
+}
+
+
+def make_draws(method, model, n_temperatures=None):
+    """The draws named ``method`` for the fitted ``model`` (a ValueError for an unknown name)."""
+    if method not in DRAWS:
+        names = " or ".join(repr(name) for name in DRAWS)
+        raise ValueError(f"method must be {names}, got {method!r}.")
+    return DRAWS[method].for_model(model, n_temperatures)
 
 
 def make_sampler(method, settings):

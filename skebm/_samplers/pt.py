@@ -1,5 +1,7 @@
 """Parallel tempering: chains at a ladder of temperatures that swap states."""
 
+from numbers import Integral
+
 import numpy as np
 
 #: step of the ladder's log-gaps per swap round, towards the target swap rate
@@ -195,6 +197,38 @@ class ParallelTempering:
             ours["betas"] = tuned_ladder(betas, ours["swap_rates"], self.swap_target)
 
     # --- sampling a fitted model ------------------------------------------------------
+    @classmethod
+    def for_model(cls, model, n_temperatures=None):
+        """Tempering for sampling the fitted ``model``.
+
+        ``n_temperatures`` replicas (None: the model's own parameter) on the
+        ladder the model's training tuned when it has that many rungs (else
+        evenly spaced), tuned further by the model's ``swap_target``, from
+        the base model of the training data's means.
+        """
+        n_temperatures = model.n_temperatures if n_temperatures is None else n_temperatures
+        if not isinstance(n_temperatures, Integral) or n_temperatures < 2:
+            raise ValueError(f"n_temperatures must be an integer >= 2, got {n_temperatures!r}.")
+        tempering = cls(n_temperatures, model.swap_target)
+        trained = getattr(model, "training_state_", {}).get("sampler", {}).get("betas")
+        tempering.start_betas = (
+            trained if trained is not None and len(trained) == n_temperatures else None
+        )
+        tempering.base_stats = model._base_rate_stats
+        return tempering
+
+    @property
+    def n_replicas(self):
+        """Rows each chain holds: one per temperature."""
+        return self.n_temperatures
+
+    def draw(self, bk, layer, n_chains, n_steps, clamp=None):
+        """:meth:`sample` with the ladder and base model :meth:`for_model` found."""
+        return self.sample(
+            bk, layer.units, layer.params, self.base_stats(), n_chains, n_steps,
+            self.start_betas, clamp=clamp,
+        )  # fmt: skip
+
     def sample(self, bk, units, params, stats, n_chains, n_steps, betas=None, clamp=None):
         """Visible states of ``n_chains`` independent chains after ``n_steps`` sweeps.
 
