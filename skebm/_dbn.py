@@ -32,9 +32,11 @@ from ._layer import check_chain_settings
 from ._samplers import SAMPLERS
 from ._spin import SpinRBM
 from ._transaction import Transaction, transactional
+from ._units import HIDDEN_UNITS
 
 #: the per-layer training parameters: one value for every layer, or a tuple
 LAYER_PARAMS = (
+    "hidden_units",
     "learning_rate",
     "n_iter",
     "batch_size",
@@ -59,6 +61,7 @@ def _layer_constraint(*constraints):
 
 
 _LAYER_CONSTRAINTS = {
+    "hidden_units": _layer_constraint(StrOptions(HIDDEN_UNITS.keys())),  # live view
     "learning_rate": _layer_constraint(Interval(Real, 0, None, closed="neither"), None),
     "n_iter": _layer_constraint(Interval(Integral, 0, None, closed="left")),
     "batch_size": _layer_constraint(Interval(Integral, 1, None, closed="left")),
@@ -165,6 +168,16 @@ def build_rbms(estimator, n_layers_seeds):
             cls = rbm_class(estimator.visible_units)
         else:
             cls = SampledInputRBM if estimator.layer_input == "sample" else BernoulliRBM
+        if layer + 1 < len(sizes) and params.get("hidden_units", "binary") != "binary":
+            # the layer above has binary visible units, which cannot model the
+            # values of another type (a rectified unit's are any h >= 0)
+            raise ValueError(
+                f"Layer {layer} of {type(estimator).__name__}: hidden_units="
+                f"{params['hidden_units']!r} is only possible in the top layer, since the "
+                "layers above model the hidden units below with binary visible units; "
+                "use binary units below it, e.g. hidden_units=('binary', "
+                f"'{params['hidden_units']}') for two layers."
+            )
         rbm = cls(
             n_components=size,
             device=estimator.device,
@@ -198,7 +211,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     joint over the top two layers, and each lower RBM contributes its visible
     conditional as a directed layer p(h_{k-1} | h_k) pointing down to the data.
 
-    The training parameters ``learning_rate``, ``n_iter``, ``batch_size``,
+    The training parameters ``hidden_units``, ``learning_rate``, ``n_iter``, ``batch_size``,
     ``method``, ``n_gibbs_steps``, ``momentum``, ``weight_decay``,
     ``n_chains`` and ``centered`` take one value shared by all layers or a
     tuple with one value per layer, so that a grid search can tune each
@@ -215,6 +228,11 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         {-1, +1}, :class:`SpinRBM`) or categories (a table of categories,
         :class:`CategoricalRBM`, whose rows ``sample`` and ``gibbs`` return
         as categories). Higher layers are binary.
+    hidden_units : {"binary", "rectified"} or tuple, default="binary"
+        Hidden units of each layer (see :class:`BernoulliRBM`); a type other
+        than binary only in the top layer, whose values no layer above has
+        to model.  ``transform`` returns the top units' conditional means,
+        and :class:`DBNClassifier`'s forward pass follows each layer's units.
     learning_rate : float, tuple or None, default=None
         Step size of each layer; None keeps each layer's own RBM default.
     n_iter : int or tuple of int, default=10
@@ -305,6 +323,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         hidden_layer_sizes=(256, 128),
         *,
         visible_units="bernoulli",
+        hidden_units="binary",
         learning_rate=None,
         n_iter=10,
         batch_size=10,
@@ -321,6 +340,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.visible_units = visible_units
+        self.hidden_units = hidden_units
         self.learning_rate = learning_rate
         self.n_iter = n_iter
         self.batch_size = batch_size

@@ -43,10 +43,13 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         Hidden units of each layer, bottom first.
     visible_units : {"bernoulli", "gaussian"}, default="bernoulli"
         Visible units of the first layer (see :class:`DBN`).
-    learning_rate, n_iter, batch_size, method, n_gibbs_steps, momentum, \
-weight_decay, n_chains, centered : one value or a tuple with one value per layer
-        Pretraining parameters of the RBMs, as in :class:`DBN`
-        (defaults: None, 10, 10, "pcd", 1, 0.0, 0.0, None, False).
+    hidden_units, learning_rate, n_iter, batch_size, method, n_gibbs_steps, \
+momentum, weight_decay, n_chains, centered : one value or a tuple with one value per layer
+        Pretraining parameters of the RBMs, as in :class:`DBN` (defaults:
+        "binary", None, 10, 10, "pcd", 1, 0.0, 0.0, None, False).  Each
+        layer of the feed-forward network computes the conditional means
+        of its pretrained hidden units (sigmoid for binary ones, ``x +
+        phi(x) / Phi(x)`` for rectified ones) and backpropagates through them.
     layer_input : {"sample", "probability"}, default="probability"
         What the layers above the first pretrain on, as in :class:`DBN`.
         The defaults of ``n_chains`` and ``layer_input`` differ from the
@@ -161,6 +164,7 @@ weight_decay, n_chains, centered : one value or a tuple with one value per layer
         hidden_layer_sizes=(256, 128),
         *,
         visible_units="bernoulli",
+        hidden_units="binary",
         learning_rate=None,
         n_iter=10,
         batch_size=10,
@@ -188,6 +192,7 @@ weight_decay, n_chains, centered : one value or a tuple with one value per layer
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.visible_units = visible_units
+        self.hidden_units = hidden_units
         self.learning_rate = learning_rate
         self.n_iter = n_iter
         self.batch_size = batch_size
@@ -266,6 +271,7 @@ weight_decay, n_chains, centered : one value or a tuple with one value per layer
                 X_lab = X_lab.toarray()
             train, val = self._split(y_index, int(seeds[1]))
             coefs, intercepts = _pretrained_layers(dbn)
+            units = _layer_units(dbn)
             init = np.random.default_rng(int(seeds[2]))
             # Glorot's uniform initialisation: output gradients reach the stack at once
             fan_in, fan_out = coefs[-1].shape[1], classes.shape[0]
@@ -277,14 +283,14 @@ weight_decay, n_chains, centered : one value or a tuple with one value per layer
             # copies: fine-tuning updates its arrays in place, and a refit restarts from these
             pretrained = ([w.copy() for w in coefs], [b.copy() for b in intercepts])
             coefs, intercepts, history = self._fine_tune(
-                bk, coefs, intercepts, X_lab, y_index, train, val, self.fine_tune_n_iter
+                bk, units, coefs, intercepts, X_lab, y_index, train, val, self.fine_tune_n_iter
             )
             validation_scores = history["validation"]
             if self.refit and val is not None:
                 # early stopping has chosen the number of epochs; the held-out rows
                 # now train too, from the same pretrained start
                 coefs, intercepts, history = self._fine_tune(
-                    bk, *pretrained, X_lab, y_index, np.arange(len(y_index)), None,
+                    bk, units, *pretrained, X_lab, y_index, np.arange(len(y_index)), None,
                     history["best_epoch"],
                 )
 
@@ -316,7 +322,7 @@ weight_decay, n_chains, centered : one value or a tuple with one value per layer
         train, val = next(splitter.split(np.zeros(n_rows), y_index))
         return np.sort(train), np.sort(val)
 
-    def _fine_tune(self, bk, coefs, intercepts, X, y_index, train, val, n_epochs):
+    def _fine_tune(self, bk, units, coefs, intercepts, X, y_index, train, val, n_epochs):
         """Mini-batch SGD with momentum on the cross-entropy, best weights kept.
 
         With validation rows, the weights of the epoch with the best validation
@@ -347,7 +353,7 @@ weight_decay, n_chains, centered : one value or a tuple with one value per layer
                 rows = np.sort(order[start : start + batch])
                 x, t = bk.take_rows(X_train, rows), bk.take_rows(T_train, rows)
                 masks = _dropout_masks(bk, weights, len(rows), self.input_dropout, self.dropout)
-                grads, loss = _backprop(bk, weights, biases, x, t, alpha, masks)
+                grads, loss = _backprop(bk, weights, biases, units, x, t, alpha, masks)
                 epoch_loss += loss * len(rows)
                 for param, vel, grad in zip(weights + biases, velocity, grads):
                     vel *= mom
@@ -364,7 +370,7 @@ weight_decay, n_chains, centered : one value or a tuple with one value per layer
             history["loss"].append(epoch_loss / n_train)
             if val is None:
                 continue
-            val_logp = _forward(bk, weights, biases, X_val)[-1]
+            val_logp = _forward(bk, weights, biases, units, X_val)[-1]
             val_pred = np.argmax(bk.to_numpy(val_logp), axis=1)
             accuracy = float(np.mean(val_pred == y_val))
             val_loss = -float(np.mean(bk.to_numpy(val_logp)[np.arange(len(y_val)), y_val]))
@@ -394,8 +400,9 @@ weight_decay, n_chains, centered : one value or a tuple with one value per layer
         bk = inference_backend(self.device, X.dtype)
         weights = [bk.asarray(w) for w in self.coefs_]
         biases = [bk.asarray(b) for b in self.intercepts_]
+        units = _layer_units(self.dbn_)
         out = [
-            bk.to_numpy(_forward(bk, weights, biases, bk.asarray(block))[-1])
+            bk.to_numpy(_forward(bk, weights, biases, units, bk.asarray(block))[-1])
             for block in row_blocks(X)
         ]
         return np.concatenate(out, axis=0)
@@ -477,6 +484,19 @@ def _pretrained_layers(dbn):
     return coefs, intercepts
 
 
+def _layer_units(dbn):
+    """The hidden-unit type of every pretrained layer, which the forward pass follows."""
+    units = [rbm._units.hidden for rbm in dbn.rbms_]
+    for layer, unit in enumerate(units):
+        if not hasattr(unit, "mean_slope"):
+            raise ValueError(
+                f"Layer {layer}'s hidden units ({unit.name!r}) have no mean_slope, the "
+                "derivative of their conditional mean that fine-tuning backpropagates "
+                "through; give the type one, or use hidden_units='binary'."
+            )
+    return units
+
+
 def _dropout_masks(bk, weights, n_rows, input_dropout, dropout):
     """Inverted-dropout masks of the inputs of every layer, or None where none.
 
@@ -496,11 +516,14 @@ def _dropout_masks(bk, weights, n_rows, input_dropout, dropout):
     return masks
 
 
-def _forward(bk, weights, biases, x, masks=None):
+def _forward(bk, weights, biases, units, x, masks=None, inputs=None):
     """Activations of every layer; the last is the log-softmax output.
 
-    ``masks`` (one per layer, None where a layer has none) multiply the input
-    of each layer; the activations returned are the unmasked ones.
+    Hidden layer ``k`` gives the conditional means of its hidden-unit type
+    ``units[k]`` (a sigmoid for binary units).  ``masks`` (one per layer,
+    None where a layer has none) multiply the input of each layer; the
+    activations returned are the unmasked ones.  A list ``inputs`` receives
+    each hidden layer's total input, which backpropagation needs.
     """
     activations = [x]
     for k, (w, b) in enumerate(zip(weights, biases)):
@@ -509,19 +532,22 @@ def _forward(bk, weights, biases, x, masks=None):
             layer_input = layer_input * masks[k]
         z = bk.matmul(layer_input, w) + b
         if k + 1 < len(weights):
-            activations.append(bk.sigmoid(z))
+            activations.append(units[k].mean(bk, z))
+            if inputs is not None:
+                inputs.append(z)
         else:
             activations.append(z - bk.logsumexp(z, axis=1)[:, None])
     return activations
 
 
-def _backprop(bk, weights, biases, x, targets, alpha, masks=None):
+def _backprop(bk, weights, biases, units, x, targets, alpha, masks=None):
     """Gradients of mean cross-entropy + alpha/2 ||W||^2, and the loss.
 
     With ``masks`` (see ``_dropout_masks``) these are the gradients of the
     thinned network that the masks select.
     """
-    activations = _forward(bk, weights, biases, x, masks)
+    inputs = []
+    activations = _forward(bk, weights, biases, units, x, masks, inputs)
     log_p = activations[-1]
     n_rows = x.shape[0]
     loss = -bk.item((targets * log_p).sum()) / n_rows
@@ -534,8 +560,8 @@ def _backprop(bk, weights, biases, x, targets, alpha, masks=None):
         grad_w[k] = bk.matmul(layer_input.T, delta) + alpha * weights[k]
         grad_b[k] = delta.sum(axis=0)
         if k > 0:
-            a = activations[k]
-            delta = bk.matmul(delta, weights[k].T) * (a * (1 - a))
+            slope = units[k - 1].mean_slope(bk, inputs[k - 1], activations[k])
+            delta = bk.matmul(delta, weights[k].T) * slope
             if mask is not None:
                 delta = delta * mask
     return grad_w + grad_b, loss

@@ -5,6 +5,7 @@ import itertools
 import numpy as np
 import pytest
 from scipy.special import expit, logsumexp
+from scipy.stats import norm
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
@@ -383,13 +384,17 @@ def _small_network(rng, sizes=(5, 4, 3, 3)):
     return weights, biases, x, targets
 
 
+@pytest.mark.parametrize("hidden_units", ["binary", "rectified", ("binary", "rectified")])
 @pytest.mark.parametrize("dropout", [False, True])
-def test_backprop_gradients_match_finite_differences(dropout):
+def test_backprop_gradients_match_finite_differences(dropout, hidden_units):
     from skebm._backend import make_backend
     from skebm._dbn_classifier import _backprop, _dropout_masks
+    from skebm._units import HIDDEN_UNITS
 
     rng = np.random.default_rng(0)
     weights, biases, x, targets = _small_network(rng)
+    names = hidden_units if isinstance(hidden_units, tuple) else (hidden_units,) * 2
+    units = [HIDDEN_UNITS[name] for name in names]
     bk = make_backend(None, np.float64, seed=0)
     alpha = 0.01
     masks = _dropout_masks(bk, weights, x.shape[0], 0.2, 0.5) if dropout else None
@@ -397,7 +402,7 @@ def test_backprop_gradients_match_finite_differences(dropout):
         # inverted dropout: a kept unit is scaled by 1 / keep, a dropped one is 0
         assert set(np.unique(masks[0])) <= {0.0, 1 / 0.8}
         assert set(np.unique(masks[1])) == {0.0, 2.0}
-    grads, loss = _backprop(bk, weights, biases, x, targets, alpha, masks)
+    grads, loss = _backprop(bk, weights, biases, units, x, targets, alpha, masks)
     params = weights + biases
     eps = 1e-6
     for param, grad in zip(params, grads):
@@ -405,9 +410,9 @@ def test_backprop_gradients_match_finite_differences(dropout):
         for index in np.ndindex(param.shape):
             saved = param[index]
             param[index] = saved + eps
-            up = _backprop(bk, weights, biases, x, targets, alpha, masks)[1]
+            up = _backprop(bk, weights, biases, units, x, targets, alpha, masks)[1]
             param[index] = saved - eps
-            down = _backprop(bk, weights, biases, x, targets, alpha, masks)[1]
+            down = _backprop(bk, weights, biases, units, x, targets, alpha, masks)[1]
             param[index] = saved
             numeric[index] = (up - down) / (2 * eps)
         np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
@@ -416,7 +421,8 @@ def test_backprop_gradients_match_finite_differences(dropout):
     for k, (w, b) in enumerate(zip(weights, biases)):
         z = h @ w + b
         if k + 1 < len(weights):
-            h = expit(z) * (masks[k + 1] if dropout else 1.0)
+            mean = expit(z) if names[k] == "binary" else z + norm.pdf(z) / norm.cdf(z)
+            h = mean * (masks[k + 1] if dropout else 1.0)
     log_p = z - logsumexp(z, axis=1, keepdims=True)
     expected = -(targets * log_p).sum(axis=1).mean() + 0.5 * alpha * sum((w**2).sum() for w in weights)
     np.testing.assert_allclose(loss, expected, rtol=1e-12)
@@ -468,3 +474,42 @@ def test_refit_trains_on_every_labelled_row_for_the_chosen_epochs(digits_split, 
     # without a held-out split there is nothing to refit
     plain = DBNClassifier(refit=True, early_stopping=False, **params).fit(X_train, y_train)
     assert plain.n_iter_ == 30 and plain.validation_scores_ == []
+
+
+def test_rectified_top_layer_is_what_transform_and_the_classifier_compute(binary_data):
+    from skebm._backend import make_backend
+    from skebm._dbn_classifier import _forward, _layer_units, _pretrained_layers
+
+    dbn = DBN((6, 4), hidden_units=("binary", "rectified"), n_iter=2, random_state=0)
+    H = dbn.fit(binary_data).transform(binary_data)
+    assert [rbm.hidden_units_ for rbm in dbn.rbms_] == ["binary", "rectified"]
+    # E[h | v] of truncated Gaussians: positive, and not bounded by 1 as probabilities are
+    assert H.min() > 0
+    lower = dbn.rbms_[0].transform(binary_data)
+    x = lower @ dbn.rbms_[1].components_.T + dbn.rbms_[1].intercept_hidden_
+    np.testing.assert_allclose(H, x + norm.pdf(x) / norm.cdf(x), rtol=1e-10)
+    # the classifier's forward pass starts from the same network
+    coefs, intercepts = _pretrained_layers(dbn)
+    bk = make_backend(None, np.float64)
+    forward = _forward(bk, coefs + [np.zeros((4, 2))], intercepts + [np.zeros(2)],
+                       _layer_units(dbn), binary_data)
+    np.testing.assert_allclose(forward[2], H, rtol=1e-10)
+    assert dbn.sample(3, random_state=0).shape == (3, binary_data.shape[1])
+    assert np.all(np.isfinite(dbn.score_samples(binary_data[:5])))
+
+
+def test_rectified_units_below_the_top_are_refused_with_the_fix(binary_data):
+    dbn = DBN((6, 4), hidden_units="rectified", n_iter=1, random_state=0)
+    with pytest.raises(ValueError, match=r"Layer 0 of DBN: hidden_units='rectified' is only "
+                       r"possible in the top layer.*hidden_units=\('binary', 'rectified'\)"):
+        dbn.fit(binary_data)
+    assert not hasattr(dbn, "rbms_")
+
+
+def test_classifier_fine_tunes_through_rectified_units(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    clf = DBNClassifier((32,), hidden_units="rectified", n_iter=3, fine_tune_n_iter=20,
+                        random_state=0).fit(X_train, y_train)
+    assert clf.dbn_.rbms_[0].hidden_units_ == "rectified"
+    # chance is 0.1 on ten classes; the fine-tuned network is far above it
+    assert clf.score(X_test, y_test) > 0.5

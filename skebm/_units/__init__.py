@@ -7,7 +7,8 @@ contract of :class:`~skebm._units.binary.BinaryUnits` (``mean``, ``sample``,
 ``sample_from_input``, ``unit_log_partition``, ``log_partition``,
 ``free_log_partition``, ``entropy``, ``log_probability``, ``own_energy``,
 ``mean_at_zero``, ``discrete`` and, for discrete ones, ``n_states`` and
-``states``); :data:`HIDDEN_UNITS` lists them by the name the estimators'
+``states``; ``mean_slope``, the derivative of the mean, for
+:class:`~skebm.DBNClassifier`'s fine-tuning); :data:`HIDDEN_UNITS` lists them by the name the estimators'
 ``hidden_units`` parameter takes.  A new hidden type is one module and one
 line there.
 """

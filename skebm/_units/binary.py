@@ -22,6 +22,10 @@ class BinaryUnits:
         """P(unit = 1) = sigmoid(x)."""
         return bk.sigmoid(x, out=out)
 
+    def mean_slope(self, bk, x, mean):
+        """d mean / d x given the input ``x`` and the mean: sigmoid' = mean (1 - mean)."""
+        return mean * (1 - mean)
+
     def sample(self, bk, mean, out=None):
         """A 0/1 draw with success probabilities ``mean`` (in ``out``, which may be ``mean``)."""
         return bk.bernoulli(mean, out=out)

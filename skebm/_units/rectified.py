@@ -76,6 +76,10 @@ class RectifiedUnits:
         )
         return bk.where(x < _SERIES_BELOW, series, direct)
 
+    def mean_slope(self, bk, x, mean):
+        """d E[h | x] / dx = Var[h | x] = 1 - (phi/Phi)(x) E[h | x], with phi/Phi = mean - x."""
+        return 1.0 - (mean - x) * mean
+
     def input_of_mean(self, bk, mean):
         """The input ``x`` whose E[h | x] is ``mean`` (> 0), by Newton's method."""
         m = bk.clip(mean, 1e-12, None)
