@@ -50,7 +50,7 @@ from ._exceptions import caller_stacklevel
 from ._layer import CHAIN_ARRAYS, Layer, check_memory
 from ._likelihood import LikelihoodMixin
 from ._optim import OPTIMIZERS, SCHEDULES, Centering, Sparsity, make_optimizer
-from ._parameters import fill_parameters, make_init
+from ._parameters import fill_attributes, fill_parameters, make_init
 from ._partition import DEFAULT_N_BETAS, DEFAULT_N_CHAINS
 from ._samplers import SAMPLERS, make_sampler
 from ._sampling import SamplingMixin
@@ -192,13 +192,13 @@ class BaseRBM(
         self.ais_n_betas = ais_n_betas
 
     def __init_subclass__(cls, **kwargs):
-        """Give a subclass its signature and its complete Parameters section.
+        """Give a subclass its signature and its complete Parameters and Attributes sections.
 
         A subclass that declares ``_extra_parameters`` (name: default) or
         ``_default_overrides`` gets a generated ``__init__`` with
         ``BaseRBM.__init__``'s parameters and those (see
         :func:`skebm._parameters.make_init`); every subclass's docstring is
-        completed with the shared parameters' entries.
+        completed with the shared parameters' and fitted attributes' entries.
         """
         super().__init_subclass__(**kwargs)
         extra = cls.__dict__.get("_extra_parameters", {})
@@ -206,7 +206,9 @@ class BaseRBM(
         if (extra or overrides) and "__init__" not in cls.__dict__:
             cls.__init__ = make_init(BaseRBM.__init__, extra, overrides)
         if cls.__doc__:
-            cls.__doc__ = fill_parameters(cls.__doc__, inspect.signature(cls.__init__))
+            cls.__doc__ = fill_attributes(
+                fill_parameters(cls.__doc__, inspect.signature(cls.__init__))
+            )
 
     # ------------------------------------------------------------------------
     # tags, names

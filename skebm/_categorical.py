@@ -1,19 +1,4 @@
-"""Categorical visible units: each feature is one of its own set of levels.
-
-Feature ``f`` with ``K_f`` levels is a group of ``K_f`` one-hot visible
-units, exactly one of which is on.  With ``v`` the concatenated one-hot
-groups, the energy is the binary RBM's, ``E(v, h) = -a.v - b.h - h.W.v``,
-but the visible states are only the valid ones (one level per feature), so
-``p(v_f = k | h)`` is a softmax over the group's activations
-``a + W^T h``, the groups are independent given ``h``, and summing the
-visible layer out gives ``sum_f logsumexp_k(activation_fk)``.  The base
-model of AIS and parallel tempering (``W = 0``) is a product of
-independent categoricals with the training data's level frequencies.
-
-The estimator takes the table as categories (integer codes, as
-:class:`~sklearn.preprocessing.OrdinalEncoder` gives, strings, or pandas
-categoricals) and one-hot encodes it for the shared training core.
-"""
+"""CategoricalRBM: the estimator for a table of categories (the unit math is :mod:`skebm._units.categorical`)."""
 
 import numpy as np
 import pandas as pd
@@ -75,14 +60,13 @@ class CategoricalRBM(BaseRBM):
         Hidden biases b.
     intercept_visible_ : ndarray of shape (n_levels_total,)
         Visible biases a, one per level.
-    feature_mean_ : ndarray of shape (n_levels_total,)
-        Frequency of each level in the training data.
+    feature_mean_, feature_var_ : ndarray of shape (n_levels_total,)
+        Frequency of each level in the training data, and the variance of
+        its one-hot column.
     n_features_in_ : int
         Number of categorical features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
-
-    The other fitted attributes are those of :class:`BernoulliRBM`.
 
     See Also
     --------

@@ -76,33 +76,6 @@ class GaussianBernoulliRBM(BaseRBM):
     sigma_ : ndarray of shape (n_features,)
         Standard deviation s of each visible unit given the hidden units (a
         standard deviation, not a variance).
-    h_samples_ : ndarray of shape (n_chains, n_components)
-        Hidden states of the persistent chains.
-    n_iter_ : int
-        Epochs completed by ``fit`` (continued by ``warm_start``), plus one
-        per ``partial_fit`` call.
-    history_ : list of dict
-        One record per epoch or ``partial_fit`` call: ``epoch``, ``time``,
-        ``reconstruction_error``, ``free_energy`` (of up to 1000 training
-        rows; ``partial_fit``: 100 rows of the chunk, and ``n_samples``)
-        and, with ``validation_fraction``, ``validation_free_energy``,
-        ``free_energy_gap`` and, where the exact log Z is cheap,
-        ``log_likelihood`` and ``validation_log_likelihood``. With early
-        stopping, the record of the epoch whose parameters were kept has
-        ``restored=True``.
-    best_epoch_ : int or None
-        The epoch whose parameters early stopping kept; None without early
-        stopping.
-    feature_mean_, feature_var_ : ndarray of shape (n_features,)
-        Mean and variance of the training data.
-    n_samples_seen_ : int
-        Training rows seen.
-    random_state_ : RandomState
-        The generator used by ``gibbs`` and ``sample``.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when X has string column names.
 
     See Also
     --------

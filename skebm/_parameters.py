@@ -204,10 +204,103 @@ ais_n_betas : int, default=14500
     1); more make the estimate less biased and take proportionally longer.""",
 }
 
+#: numpydoc entries of the fitted attributes every RBM estimator has, in order
+RBM_ATTRIBUTE_DOCS = {
+    "h_samples_": """\
+h_samples_ : ndarray of shape (n_chains, n_components)
+    Hidden states of the persistent chains.""",
+    "hidden_units_": """\
+hidden_units_ : str
+    The hidden units of the fitted model (``hidden_units`` at the fit
+    that started it); every method uses them.""",
+    "training_state_": """\
+training_state_ : dict
+    What the parts of training keep between calls, one dict of arrays
+    per part: ``"optimizer"`` (SGD's velocity, Adam's moments), and
+    ``"sampler"`` (fast weights, the tempering ladder) and ``"offsets"``
+    (centering) where used; ``partial_fit`` and ``warm_start`` continue
+    from it.""",
+    "n_iter_": """\
+n_iter_ : int
+    Epochs completed by ``fit`` (continued by ``warm_start``), plus one
+    per ``partial_fit`` call.""",
+    "history_": """\
+history_ : list of dict
+    One record per epoch or ``partial_fit`` call: ``epoch``, ``time``,
+    ``reconstruction_error``, ``free_energy`` (of up to 1000 training
+    rows; ``partial_fit``: 100 rows of the chunk, and ``n_samples``)
+    and, with ``validation_fraction``, ``validation_free_energy``,
+    ``free_energy_gap`` and, where the exact log Z is cheap,
+    ``log_likelihood`` and ``validation_log_likelihood``. With early
+    stopping, the record of the epoch whose parameters were kept has
+    ``restored=True``.""",
+    "best_epoch_": """\
+best_epoch_ : int or None
+    The epoch whose parameters early stopping kept; None without early
+    stopping.""",
+    "feature_mean_, feature_var_": """\
+feature_mean_, feature_var_ : ndarray of shape (n_features,)
+    Mean and variance of the training data.""",
+    "n_samples_seen_": """\
+n_samples_seen_ : int
+    Training rows seen.""",
+    "random_state_": """\
+random_state_ : RandomState
+    The generator used by ``gibbs`` and ``sample``.""",
+    "log_partition_": """\
+log_partition_ : float
+    The last log Z computed, by ``estimate_log_partition`` or by the first
+    ``score``/``score_samples`` call since the parameters or the settings
+    changed (only after one of them).""",
+    "log_partition_estimate_": """\
+log_partition_estimate_ : LogPartitionEstimate
+    How ``log_partition_`` was obtained: ``method``, ``log_z``, the +-3
+    standard-error interval ``lower``/``upper``, the reverse-AIS bound
+    ``reverse`` (None unless computed), ``n_chains``, ``n_betas`` and
+    ``seconds`` (only after log Z was computed).""",
+    "n_features_in_": """\
+n_features_in_ : int
+    Number of features seen during fit.""",
+    "feature_names_in_": """\
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    Names of features seen during fit, when X has string column names.""",
+}
+
 _SECTION = re.compile(
     r"(?P<head>\n    Parameters\n    ----------\n)(?P<body>.*?)(?=\n    Attributes\n)", re.S
 )
 _ENTRY = re.compile(r"(?m)^    (\w+) : ")
+
+
+_ATTRIBUTES = re.compile(
+    r"(?P<head>\n    Attributes\n    ----------\n)(?P<body>.*?)(?=\n\n    \w[\w ]*\n    ---)", re.S
+)
+_ATTRIBUTE_ENTRY = re.compile(r"(?m)^    (\w[\w, ]*) : ")
+
+
+def fill_attributes(doc):
+    """``doc`` with the shared fitted attributes added to its Attributes section.
+
+    The section's own entries come first, as written; then every entry of
+    :data:`RBM_ATTRIBUTE_DOCS` that names none of the attributes the
+    section documents itself (an estimator that means something else by
+    ``feature_mean_`` writes its own entry).
+    """
+    match = _ATTRIBUTES.search(doc)
+    if match is None:
+        return doc
+    body = match.group("body").rstrip("\n")
+    own = {
+        name.strip()
+        for entry in _ATTRIBUTE_ENTRY.findall(body)
+        for name in entry.split(",")
+    }
+    added = [
+        textwrap.indent(text, "    ")
+        for names, text in RBM_ATTRIBUTE_DOCS.items()
+        if not own & {name.strip() for name in names.split(",")}
+    ]
+    return doc[: match.start("body")] + "\n".join([body, *added]) + doc[match.end("body") :]
 
 
 def fill_parameters(doc, signature):

@@ -57,42 +57,6 @@ class SpinRBM(BaseRBM):
         Hidden biases b.
     intercept_visible_ : ndarray of shape (n_features,)
         Visible biases a.
-    h_samples_ : ndarray of shape (n_chains, n_components)
-        Hidden states of the persistent chains.
-    n_iter_ : int
-        Epochs completed by ``fit`` (continued by ``warm_start``), plus one
-        per ``partial_fit`` call.
-    history_ : list of dict
-        One record per epoch or ``partial_fit`` call: ``epoch``, ``time``,
-        ``reconstruction_error``, ``free_energy`` (of up to 1000 training
-        rows; ``partial_fit``: 100 rows of the chunk, and ``n_samples``)
-        and, with ``validation_fraction``, ``validation_free_energy``,
-        ``free_energy_gap`` and, where the exact log Z is cheap,
-        ``log_likelihood`` and ``validation_log_likelihood``. With early
-        stopping, the record of the epoch whose parameters were kept has
-        ``restored=True``.
-    best_epoch_ : int or None
-        The epoch whose parameters early stopping kept; None without early
-        stopping.
-    feature_mean_, feature_var_ : ndarray of shape (n_features,)
-        Mean and variance of the training data.
-    n_samples_seen_ : int
-        Training rows seen.
-    random_state_ : RandomState
-        The generator used by ``gibbs`` and ``sample``.
-    log_partition_ : float
-        The last log Z computed, by ``estimate_log_partition`` or by the first
-        ``score``/``score_samples`` call since the parameters or the settings
-        changed (only after one of them).
-    log_partition_estimate_ : LogPartitionEstimate
-        How ``log_partition_`` was obtained: ``method``, ``log_z``, the +-3
-        standard-error interval ``lower``/``upper``, the reverse-AIS bound
-        ``reverse`` (None unless computed), ``n_chains``, ``n_betas`` and
-        ``seconds`` (only after log Z was computed).
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when X has string column names.
 
     See Also
     --------

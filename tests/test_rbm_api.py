@@ -282,3 +282,26 @@ def test_grid_search_on_pipeline_and_on_the_rbm_alone(X):
     scores = alone.cv_results_["mean_test_score"]
     assert alone.best_params_ == alone.cv_results_["params"][int(np.argmax(scores))]
     assert np.all(scores < 0)
+
+
+@pytest.mark.parametrize("name", ["BernoulliRBM", "GaussianBernoulliRBM", "SpinRBM", "CategoricalRBM"])
+def test_every_fitted_attribute_is_documented_once(name):
+    import re
+
+    import skebm
+
+    cls = getattr(skebm, name)
+    X = np.random.default_rng(0).integers(0, 2, size=(30, 4)).astype(float)
+    if name == "SpinRBM":
+        X = 2 * X - 1
+    rbm = cls(n_components=3, n_iter=1, random_state=0).fit(X)
+    rbm.score_samples(X[:2])  # computes log_partition_ and its estimate
+    section = rbm.__doc__.split("Attributes\n    ----------\n")[1].split("See Also")[0]
+    documented = [
+        name.strip()
+        for entry in re.findall(r"(?m)^    (\w[\w, ]*) : ", section)
+        for name in entry.split(",")
+    ]
+    fitted = {key for key in vars(rbm) if key.endswith("_") and not key.startswith("_")}
+    assert fitted <= set(documented), fitted - set(documented)
+    assert len(documented) == len(set(documented))
