@@ -13,10 +13,9 @@ the negative phase in :mod:`skebm._samplers`, the update rule in
 :mod:`skebm._partition`.
 """
 
-import inspect
+import dataclasses
 import warnings
 import weakref
-from numbers import Integral, Real
 
 import numpy as np
 from joblib import cpu_count
@@ -27,7 +26,6 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names,
     _check_n_features,
@@ -36,6 +34,9 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _likelihood as likelihood
+from . import _samplers as samplers
+from . import _units as units
 from ._backend import inference_backend, make_backend, resolve_device
 from ._conditional import pandas_missing_as_nan
 from ._data import (
@@ -45,19 +46,45 @@ from ._data import (
     row_blocks,
     split_validation,
 )
-from ._training.early_stopping import EarlyStopping
 from ._exceptions import caller_stacklevel
 from ._layer import CHAIN_ARRAYS, Layer, check_memory
 from ._likelihood import LikelihoodMixin
 from ._optim import OPTIMIZERS, SCHEDULES, Centering, Sparsity, make_optimizer
-from ._parameters import fill_attributes, fill_parameters, make_init
-from ._partition import DEFAULT_N_BETAS, DEFAULT_N_CHAINS
+from . import _optim as optim
+from ._optim import centering, schedules, sparsity
+from ._parameters import (
+    MODEL_PARAMETERS,
+    RUN_PARAMETERS,
+    constraints_of,
+    declared_by,
+    fill_attributes,
+    fill_parameters,
+    make_init,
+)
 from ._samplers import SAMPLERS, make_sampler
 from ._sampling import SamplingMixin
 from ._strings import explain_strings
+from ._training import early_stopping
+from ._training.early_stopping import EarlyStopping
 from ._training.trainer import Trainer, initial_params
 from ._transaction import Transaction
 from ._units import HIDDEN_UNITS
+
+#: every parameter of an RBM estimator, each declared once by the part it belongs to
+RBM_PARAMETERS = (
+    *MODEL_PARAMETERS,
+    *units.PARAMETERS,
+    *samplers.PARAMETERS,
+    *declared_by(SAMPLERS.values()),
+    *optim.PARAMETERS,
+    *declared_by(OPTIMIZERS.values()),
+    *schedules.PARAMETERS,
+    *centering.PARAMETERS,
+    *sparsity.PARAMETERS,
+    *early_stopping.PARAMETERS,
+    *likelihood.PARAMETERS,
+    *RUN_PARAMETERS,
+)
 
 #: estimators that have warned about out-of-range data since they were last
 #: fitted (kept outside the estimator, whose attributes transform must not touch)
@@ -80,135 +107,33 @@ class BaseRBM(
     #: its update (a DBN's upper layers draw binary states); None leaves it
     _batch_transform = None
 
-    _parameter_constraints: dict = {
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_units": [StrOptions(HIDDEN_UNITS.keys())],  # live: registered types count
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "n_iter": [Interval(Integral, 0, None, closed="left")],
-        "method": [StrOptions(SAMPLERS.keys())],  # a live view: registered samplers count
-        "n_gibbs_steps": [Interval(Integral, 1, None, closed="left")],
-        "optimizer": [StrOptions(OPTIMIZERS.keys())],  # live: registered optimisers count
-        "momentum": [Interval(Real, 0, 1, closed="left")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "n_chains": [Interval(Integral, 1, None, closed="left"), None],
-        "centered": ["boolean"],
-        "sparsity_target": [Interval(Real, 0, None, closed="neither"), None],
-        "sparsity_cost": [Interval(Real, 0, None, closed="left")],
-        "learning_rate_schedule": [StrOptions(set(SCHEDULES))],
-        "power_t": [Interval(Real, 0, None, closed="left")],
-        "min_learning_rate": [Interval(Real, 0, None, closed="left"), None],
-        "n_temperatures": [Interval(Integral, 2, None, closed="left")],
-        "swap_target": [Interval(Real, 0, 1, closed="neither"), None],
-        "fast_learning_rate": [Interval(Real, 0, None, closed="left"), None],
-        "fast_decay": [Interval(Real, 0, 1, closed="both")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
-        "early_stopping": ["boolean"],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "warm_start": ["boolean"],
-        "device": [str, None],
-        "n_jobs": [
-            Interval(Integral, None, -1, closed="right"),
-            Interval(Integral, 1, None, closed="left"),
-            None,
-        ],
-        "verbose": ["verbose"],
-        "random_state": ["random_state"],
-        "log_partition_method": [StrOptions({"auto", "exact", "ais"})],
-        "ais_n_chains": [Interval(Integral, 2, None, closed="left")],
-        "ais_n_betas": [Interval(Integral, 2, None, closed="left")],
-    }
-
-    def __init__(
-        self,
-        n_components=256,
-        *,
-        hidden_units="binary",
-        learning_rate=0.1,
-        batch_size=10,
-        n_iter=10,
-        method="pcd",
-        n_gibbs_steps=1,
-        optimizer="sgd",
-        momentum=0.0,
-        weight_decay=0.0,
-        n_chains=None,
-        centered=False,
-        sparsity_target=None,
-        sparsity_cost=0.1,
-        learning_rate_schedule="linear",
-        power_t=0.5,
-        min_learning_rate=None,
-        n_temperatures=10,
-        swap_target=0.3,
-        fast_learning_rate=None,
-        fast_decay=0.95,
-        validation_fraction=None,
-        early_stopping=False,
-        n_iter_no_change=10,
-        tol=1e-3,
-        device=None,
-        n_jobs=None,
-        warm_start=False,
-        verbose=0,
-        random_state=None,
-        log_partition_method="auto",
-        ais_n_chains=DEFAULT_N_CHAINS,
-        ais_n_betas=DEFAULT_N_BETAS,
-    ):
-        self.n_components = n_components
-        self.hidden_units = hidden_units
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.n_iter = n_iter
-        self.method = method
-        self.n_gibbs_steps = n_gibbs_steps
-        self.optimizer = optimizer
-        self.momentum = momentum
-        self.weight_decay = weight_decay
-        self.n_chains = n_chains
-        self.centered = centered
-        self.sparsity_target = sparsity_target
-        self.sparsity_cost = sparsity_cost
-        self.learning_rate_schedule = learning_rate_schedule
-        self.power_t = power_t
-        self.min_learning_rate = min_learning_rate
-        self.n_temperatures = n_temperatures
-        self.swap_target = swap_target
-        self.fast_learning_rate = fast_learning_rate
-        self.fast_decay = fast_decay
-        self.validation_fraction = validation_fraction
-        self.early_stopping = early_stopping
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.device = device
-        self.n_jobs = n_jobs
-        self.warm_start = warm_start
-        self.verbose = verbose
-        self.random_state = random_state
-        self.log_partition_method = log_partition_method
-        self.ais_n_chains = ais_n_chains
-        self.ais_n_betas = ais_n_betas
+    #: every parameter, each declared by its part (see :mod:`skebm._parameters`)
+    _declared_parameters = RBM_PARAMETERS
+    _parameter_constraints: dict = constraints_of(RBM_PARAMETERS)
+    __init__ = make_init(RBM_PARAMETERS)
 
     def __init_subclass__(cls, **kwargs):
-        """Give a subclass its signature and its complete Parameters and Attributes sections.
+        """Give a subclass its parameters and its complete Parameters and Attributes sections.
 
-        A subclass that declares ``_extra_parameters`` (name: default) or
-        ``_default_overrides`` gets a generated ``__init__`` with
-        ``BaseRBM.__init__``'s parameters and those (see
-        :func:`skebm._parameters.make_init`); every subclass's docstring is
-        completed with the shared parameters' and fitted attributes' entries.
+        A subclass that declares ``_extra_parameters`` (:class:`Parameter`
+        records) or ``_default_overrides`` (name: default) gets
+        ``BaseRBM``'s parameters with those, and from them its ``__init__``
+        and constraints; every subclass's docstring is completed with the
+        declared parameters' and the shared fitted attributes' entries.
         """
         super().__init_subclass__(**kwargs)
-        extra = cls.__dict__.get("_extra_parameters", {})
+        extra = cls.__dict__.get("_extra_parameters", ())
         overrides = cls.__dict__.get("_default_overrides", {})
-        if (extra or overrides) and "__init__" not in cls.__dict__:
-            cls.__init__ = make_init(BaseRBM.__init__, extra, overrides)
+        if extra or overrides:
+            cls._declared_parameters = tuple(
+                dataclasses.replace(p, default=overrides[p.name]) if p.name in overrides else p
+                for p in cls._declared_parameters
+            ) + tuple(extra)
+            cls._parameter_constraints = constraints_of(cls._declared_parameters)
+            if "__init__" not in cls.__dict__:
+                cls.__init__ = make_init(cls._declared_parameters)
         if cls.__doc__:
-            cls.__doc__ = fill_attributes(
-                fill_parameters(cls.__doc__, inspect.signature(cls.__init__))
-            )
+            cls.__doc__ = fill_attributes(fill_parameters(cls.__doc__, cls._declared_parameters))
 
     # ------------------------------------------------------------------------
     # tags, names

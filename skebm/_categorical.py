@@ -7,6 +7,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import BaseRBM
+from ._parameters import Parameter
 from ._data import is_dask_array
 from ._units.categorical import CategoricalVisible
 
@@ -35,20 +36,8 @@ class CategoricalRBM(BaseRBM):
 
     Parameters
     ----------
-    categories : "auto" or list of array-like, default="auto"
-        The levels of each feature: "auto" takes the sorted values found in
-        ``fit`` (a pandas categorical column: its declared categories, used
-        or not); a list gives them per feature.  ``partial_fit`` fixes
-        them at its first call.
-    handle_unknown : {"error", "ignore"}, default="error"
-        A level not in ``categories_`` outside ``fit``: "error" raises;
-        "ignore" encodes the feature as all zeros, as
-        :class:`~sklearn.preprocessing.OneHotEncoder` does, so that it
-        adds nothing to the hidden units' input in ``transform``, and the
-        row's ``score_samples`` is -inf (the model gives it no probability).
-
-    The other parameters are those of every RBM estimator (documented once,
-    in :mod:`skebm._parameters`); the list above is completed from them.
+    The parameters of every RBM estimator and this one's own, each
+    documented once where it is declared, listed here when the class is made.
 
     Attributes
     ----------
@@ -87,13 +76,31 @@ class CategoricalRBM(BaseRBM):
     True
     """
 
-    _parameter_constraints: dict = {
-        **BaseRBM._parameter_constraints,
-        "categories": [StrOptions({"auto"}), list],
-        "handle_unknown": [StrOptions({"error", "ignore"})],
-    }
-
-    _extra_parameters = {"categories": "auto", "handle_unknown": "error"}
+    _extra_parameters = (
+        Parameter(
+            "categories",
+            "auto",
+            [StrOptions({"auto"}), list],
+            """\
+categories : "auto" or list of array-like, default="auto"
+    The levels of each feature: "auto" takes the sorted values found in
+    ``fit`` (a pandas categorical column: its declared categories, used
+    or not); a list gives them per feature.  ``partial_fit`` fixes
+    them at its first call.""",
+        ),
+        Parameter(
+            "handle_unknown",
+            "error",
+            [StrOptions({"error", "ignore"})],
+            """\
+handle_unknown : {"error", "ignore"}, default="error"
+    A level not in ``categories_`` outside ``fit``: "error" raises;
+    "ignore" encodes the feature as all zeros, as
+    :class:`~sklearn.preprocessing.OneHotEncoder` does, so that it
+    adds nothing to the hidden units' input in ``transform``, and the
+    row's ``score_samples`` is -inf (the model gives it no probability).""",
+        ),
+    )
 
     @property
     def _visible_units(self):

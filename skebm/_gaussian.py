@@ -3,6 +3,7 @@
 import numpy as np
 
 from ._base import BaseRBM
+from ._parameters import Parameter
 from ._units.gaussian import GaussianVisible, floored_variance
 
 
@@ -44,12 +45,6 @@ class GaussianBernoulliRBM(BaseRBM):
         the ladder).
     momentum : float, default=0.0
         Fraction of the previous update added to the current one.
-    learn_sigma : bool, default=False
-        False keeps each ``sigma_`` at the training data's standard deviation
-        of that feature.  True learns it, parameterised as the log-variance
-        ``log(sigma_**2)``, kept between 1/10 and ``sqrt(10)`` times the
-        training standard deviation of the feature (so that no unit collapses
-        onto a single value or spreads without bound).
     random_state : int, RandomState instance or None, default=None
         Seed of initialisation, shuffling and Gibbs sampling.
     log_partition_method : {"auto", "exact", "ais"}, default="auto"
@@ -129,12 +124,20 @@ class GaussianBernoulliRBM(BaseRBM):
     True
     """
 
-    _parameter_constraints: dict = {
-        **BaseRBM._parameter_constraints,
-        "learn_sigma": ["boolean"],
-    }
-
-    _extra_parameters = {"learn_sigma": False}
+    _extra_parameters = (
+        Parameter(
+            "learn_sigma",
+            False,
+            ["boolean"],
+            """\
+learn_sigma : bool, default=False
+    False keeps each ``sigma_`` at the training data's standard deviation
+    of that feature.  True learns it, parameterised as the log-variance
+    ``log(sigma_**2)``, kept between 1/10 and ``sqrt(10)`` times the
+    training standard deviation of the feature (so that no unit collapses
+    onto a single value or spreads without bound).""",
+        ),
+    )
     _default_overrides = {"learning_rate": 0.01}
 
     @property

@@ -12,11 +12,15 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._data import dense_rows
 from ._layer import CHAIN_ARRAYS, check_memory
+from ._parameters import Parameter
 from ._partition import (
+    DEFAULT_N_BETAS,
+    DEFAULT_N_CHAINS,
     DEFAULT_SEED,
     MAX_EXACT_UNITS,
     LogPartitionEstimate,
@@ -25,6 +29,40 @@ from ._partition import (
     exact_log_partition,
 )
 from ._transaction import transactional
+
+
+#: the parameters of ``score`` and ``score_samples``: how log Z is computed
+PARAMETERS = (
+    Parameter(
+        "log_partition_method",
+        "auto",
+        [StrOptions({"auto", "exact", "ais"})],
+        """\
+log_partition_method : {"auto", "exact", "ais"}, default="auto"
+    How ``score_samples`` and ``score`` get log Z: "exact" sums over
+    every state of the smaller layer (at most 20 units), "ais" estimates
+    it by annealed importance sampling, "auto" sums exactly where it can.
+    See :meth:`estimate_log_partition`.""",
+    ),
+    Parameter(
+        "ais_n_chains",
+        DEFAULT_N_CHAINS,
+        [Interval(Integral, 2, None, closed="left")],
+        """\
+ais_n_chains : int, default=100
+    Parallel AIS chains used by ``score``; more chains narrow the
+    interval of the estimate.""",
+    ),
+    Parameter(
+        "ais_n_betas",
+        DEFAULT_N_BETAS,
+        [Interval(Integral, 2, None, closed="left")],
+        """\
+ais_n_betas : int, default=14500
+    Inverse temperatures of the AIS schedule used by ``score`` (dense near
+    1); more make the estimate less biased and take proportionally longer.""",
+    ),
+)
 
 
 class LikelihoodMixin:

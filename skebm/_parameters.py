@@ -1,162 +1,122 @@
-"""The parameters every RBM estimator shares, each documented once.
+"""Parameters, each declared once by the part it belongs to.
 
-The estimators' docstrings list only the parameters they add or document
-differently; :func:`fill_parameters` completes their Parameters section
-from :data:`RBM_PARAMETER_DOCS` in the order of their signature, so one
-text serves every estimator.  The one written signature is
-``BaseRBM.__init__``; an estimator that adds parameters or changes a
-default declares them (``_extra_parameters``, ``_default_overrides``) and
-gets an ``__init__`` of that signature from :func:`make_init`: scikit-learn
-finds an estimator's parameters in its ``__init__`` signature, and a
-generated one keeps the subclasses from re-declaring thirty parameters.
+A :class:`Parameter` is a name, a default, a scikit-learn constraint and one
+numpydoc entry.  Each part declares its own (a sampler or an optimiser in
+its ``parameters``, the other parts in a module-level ``PARAMETERS``); the
+estimator's own are :data:`MODEL_PARAMETERS` and :data:`RUN_PARAMETERS`
+here.  ``BaseRBM`` lists them all once, and from that list come its
+``__init__`` (:func:`make_init`: scikit-learn finds an estimator's
+parameters in its ``__init__`` signature, and a generated one keeps thirty
+parameters from being written out three times), its
+``_parameter_constraints`` (:func:`constraints_of`) and its Parameters
+section (:func:`fill_parameters`); a subclass adds its own or changes a
+default (``_extra_parameters``, ``_default_overrides``).
+:data:`RBM_ATTRIBUTE_DOCS` does the same for the fitted attributes.
 """
 
+import dataclasses
 import inspect
 import itertools
 import re
 import textwrap
+from numbers import Integral, Real
 
-#: numpydoc entries of the shared parameters, unindented, in signature order
-RBM_PARAMETER_DOCS = {
-    "n_components": """\
+from sklearn.utils._param_validation import Interval
+
+
+@dataclasses.dataclass(frozen=True)
+class Parameter:
+    """One estimator parameter: its name, default, constraint and documentation.
+
+    ``constraint`` is the list scikit-learn's parameter validation takes;
+    ``doc`` the numpydoc entry (``"name : type, default=..."`` and its
+    indented description, unindented as a whole), or None where the class
+    docstring documents it; ``positional`` puts it before the ``*`` of the
+    signature.
+    """
+
+    name: str
+    default: object
+    constraint: list
+    doc: str = None
+    positional: bool = False
+
+
+def parameter_names(parameters):
+    """The names of a part's ``parameters``: :class:`Parameter` records or plain names."""
+    return tuple(getattr(parameter, "name", parameter) for parameter in parameters)
+
+
+def declared_by(parts):
+    """The :class:`Parameter` records the ``parts`` declare, each once, in order."""
+    seen = {}
+    for part in parts:
+        for parameter in getattr(part, "parameters", ()):
+            if isinstance(parameter, Parameter):
+                seen.setdefault(parameter.name, parameter)
+    return tuple(seen.values())
+
+
+def constraints_of(parameters):
+    """scikit-learn's ``_parameter_constraints`` of these parameters."""
+    return {parameter.name: parameter.constraint for parameter in parameters}
+
+
+#: the model's own size and training length
+MODEL_PARAMETERS = (
+    Parameter(
+        "n_components",
+        256,
+        [Interval(Integral, 1, None, closed="left")],
+        """\
 n_components : int, default=256
     Number of hidden units.""",
-    "hidden_units": """\
-hidden_units : {"binary", "rectified"}, default="binary"
-    The hidden units. "binary": 0/1 units, ``transform`` gives
-    P(h = 1 | v). "rectified": truncated-Gaussian units ``h >= 0`` with
-    energy ``h**2 / 2 - h * x`` (``x`` their input), whose
-    ``E[h | v] = x + phi(x) / Phi(x)`` is a smooth rectifier that grows
-    with its input instead of saturating at 1 (features for a downstream
-    model, as noisy rectified units are in Nair & Hinton 2010); the free
-    energy stays in closed form, so the exact log Z (over a small
-    discrete visible layer), AIS, parallel tempering and conditional
-    sampling work as for binary units.""",
-    "learning_rate": """\
+        positional=True,
+    ),
+    Parameter(
+        "learning_rate",
+        0.1,
+        [Interval(Real, 0, None, closed="neither")],
+        """\
 learning_rate : float, default=0.1
     Step size: the update is ``learning_rate`` times the mean mini-batch
     gradient (as in scikit-learn), accumulated with ``momentum``.""",
-    "batch_size": """\
+    ),
+    Parameter(
+        "batch_size",
+        10,
+        [Interval(Integral, 1, None, closed="left")],
+        """\
 batch_size : int, default=10
     Rows per mini-batch. A short last batch takes a step scaled by its size.""",
-    "n_iter": """\
+    ),
+    Parameter(
+        "n_iter",
+        10,
+        [Interval(Integral, 0, None, closed="left")],
+        """\
 n_iter : int, default=10
     Number of passes (epochs) over the training data.""",
-    "method": """\
-method : {"pcd", "cd", "cd_mean", "fpcd", "pt"}, default="pcd"
-    The negative phase. "pcd": persistent contrastive divergence (chains
-    carried across updates, ``h_samples_``); "cd": chains restart at
-    each mini-batch; "cd_mean": as "cd" with the reconstructions'
-    visible probabilities E[v | h] in place of draws (Hinton's practical
-    guide), a less noisy gradient that gives better features for a
-    downstream classifier, though no sampler of the model; "fpcd":
-    persistent chains that move under the model plus fast weights, which
-    decay by ``fast_decay`` per update and never reach the fitted
-    parameters (Tieleman & Hinton 2009); "pt":
-    parallel tempering, ``n_temperatures`` replicas of the persistent
-    chains on a ladder of temperatures that swap states, so that the
-    chains cross between modes (``history_`` records the swap rates and
-    the ladder).""",
-    "n_gibbs_steps": """\
-n_gibbs_steps : int, default=1
-    Gibbs steps per update (the k of CD-k / PCD-k).""",
-    "optimizer": """\
-optimizer : {"sgd", "adam"}, default="sgd"
-    The update rule. "sgd": gradient steps with ``momentum``; "adam":
-    Adam (Kingma & Ba 2015), which scales each parameter's step by
-    running moments of its gradient, so that every parameter moves about
-    ``learning_rate`` per update (use a far smaller ``learning_rate``,
-    1e-3 to 1e-2; ``momentum`` is not used).""",
-    "momentum": """\
-momentum : float, default=0.0
-    Fraction of the previous update added to the current one. PCD learns
-    best without it: momentum moves the weights faster than the persistent
-    chains can follow.""",
-    "weight_decay": """\
-weight_decay : float, default=0.0
-    L2 penalty on the weights, subtracted from their gradient.""",
-    "n_chains": """\
-n_chains : int, default=None
-    Number of persistent chains; None means ``batch_size``.""",
-    "centered": """\
-centered : bool, default=False
-    Train the centered RBM (Melchior, Fischer & Wiskott 2016): the
-    gradient is taken in the parameterisation whose energy measures each
-    unit from an offset, the running mean of the data's visible units
-    and of their hidden probabilities, which makes it better conditioned
-    (larger steps, momentum, and many more units learn stably).  The
-    fitted parameters are converted back, so every other method sees an
-    ordinary RBM.""",
-    "sparsity_target": """\
-sparsity_target : float, default=None
-    A target mean activity of the hidden units (e.g. 0.05): each unit's
-    running mean of ``E[h | v]`` on the data is pulled towards it by
-    adding ``sparsity_cost * (target - mean)`` to its bias gradient
-    (Lee, Ekanadham & Ng 2008; Hinton's practical guide), so that units
-    are active on a few rows each and learn distinct features. None
-    adds no pull.""",
-    "sparsity_cost": """\
-sparsity_cost : float, default=0.1
-    Weight of the sparsity pull.""",
-    "learning_rate_schedule": """\
-learning_rate_schedule : {"linear", "constant", "invscaling"}, default="linear"
-    How the step size changes over the epochs of ``fit``: "linear"
-    decays it linearly from ``learning_rate`` in the first epoch to
-    ``min_learning_rate`` in the last (Tieleman 2008), which averages
-    out the noise of the last updates and gives much better models for
-    the same epochs (on MNIST-5k, 25-30 nats of held-out log-likelihood
-    at scikit-learn's settings); "constant" keeps ``learning_rate``, as
-    scikit-learn does; "invscaling" divides it by ``epoch ** power_t``.
-    ``partial_fit`` counts its calls as epochs; a stream has no last
-    epoch, so there "linear" keeps ``learning_rate``.""",
-    "power_t": """\
-power_t : float, default=0.5
-    The exponent of the "invscaling" schedule.""",
-    "min_learning_rate": """\
-min_learning_rate : float, default=None
-    The floor of the "linear" and "invscaling" schedules; None is a
-    tenth of ``learning_rate``.""",
-    "n_temperatures": """\
-n_temperatures : int, default=10
-    ``method="pt"``: replicas of the chains, at inverse temperatures from
-    1 (the model) down to 0 (independent units with the data's means).""",
-    "swap_target": """\
-swap_target : float or None, default=0.3
-    ``method="pt"``: the swap rate between neighbouring replicas that the
-    ladder of temperatures is tuned to as training runs; None keeps the
-    ladder evenly spaced.""",
-    "fast_learning_rate": """\
-fast_learning_rate : float, default=None
-    ``method="fpcd"``: step size of the fast weights; None uses
-    ``learning_rate``.""",
-    "fast_decay": """\
-fast_decay : float, default=0.95
-    ``method="fpcd"``: fraction of the fast weights kept at every update.""",
-    "validation_fraction": """\
-validation_fraction : float, default=None
-    Share of the training rows held out to monitor training (in
-    ``history_``: the free-energy gap, and the log-likelihoods where the
-    exact log Z is cheap). None holds out nothing.""",
-    "early_stopping": """\
-early_stopping : bool, default=False
-    Stop when the held-out score has not improved by more than ``tol``
-    for ``n_iter_no_change`` epochs, then restore the parameters of the
-    best epoch (``best_epoch_``). The score is the held-out
-    log-likelihood where the exact log Z is cheap (at most 2**22 terms,
-    e.g. 16 hidden units on 64 features), otherwise minus the free-energy
-    gap. Needs ``validation_fraction``; ``partial_fit`` rejects it.""",
-    "n_iter_no_change": """\
-n_iter_no_change : int, default=10
-    Epochs without an improvement larger than ``tol`` before stopping.""",
-    "tol": """\
-tol : float, default=1e-3
-    Improvement of the held-out score (in nats) that counts as one.""",
-    "device": """\
+    ),
+)
+
+#: where and how it runs
+RUN_PARAMETERS = (
+    Parameter(
+        "device",
+        None,
+        [str, None],
+        """\
 device : str, default=None
     None computes with NumPy; a torch device string ("cpu", "cuda",
     "cuda:1", "mps") computes with torch there; "auto" picks the best
     available one. Fitted attributes are NumPy arrays in every case.""",
-    "n_jobs": """\
+    ),
+    Parameter(
+        "n_jobs",
+        None,
+        [Interval(Integral, None, -1, closed="right"), Interval(Integral, 1, None, closed="left"), None],
+        """\
 n_jobs : int, default=None
     Threads of a NumPy training step and of AIS. None means 1 (also
     inside a :func:`joblib.parallel_config` context, so that a search's
@@ -172,37 +132,39 @@ n_jobs : int, default=None
     ``random_state``, but differ between values of ``n_jobs``. With 1,
     BLAS alone decides how many threads a product uses. Ignored on torch
     devices, which use torch's threads.""",
-    "warm_start": """\
+    ),
+    Parameter(
+        "warm_start",
+        False,
+        ["boolean"],
+        """\
 warm_start : bool, default=False
     When True, ``fit`` continues from the fitted parameters, persistent
     chains and momentum of the previous call instead of starting anew,
     for ``n_iter`` more epochs (``n_iter_`` and ``history_`` go on
     counting). The data must have as many features as before.""",
-    "verbose": """\
+    ),
+    Parameter(
+        "verbose",
+        0,
+        ["verbose"],
+        """\
 verbose : int, default=0
     1 prints one line per epoch (per call of ``partial_fit``) and a
     progress line for long AIS estimates of log Z; 2 also prints the
     progress within an epoch.""",
-    "random_state": """\
+    ),
+    Parameter(
+        "random_state",
+        None,
+        ["random_state"],
+        """\
 random_state : int, RandomState instance or None, default=None
     Seed of initialisation, shuffling and Gibbs sampling; an int also
     seeds the AIS estimate of log Z (otherwise AIS uses seed 0, so
     scores are always deterministic).""",
-    "log_partition_method": """\
-log_partition_method : {"auto", "exact", "ais"}, default="auto"
-    How ``score_samples`` and ``score`` get log Z: "exact" sums over
-    every state of the smaller layer (at most 20 units), "ais" estimates
-    it by annealed importance sampling, "auto" sums exactly where it can.
-    See :meth:`estimate_log_partition`.""",
-    "ais_n_chains": """\
-ais_n_chains : int, default=100
-    Parallel AIS chains used by ``score``; more chains narrow the
-    interval of the estimate.""",
-    "ais_n_betas": """\
-ais_n_betas : int, default=14500
-    Inverse temperatures of the AIS schedule used by ``score`` (dense near
-    1); more make the estimate less biased and take proportionally longer.""",
-}
+    ),
+)
 
 #: numpydoc entries of the fitted attributes every RBM estimator has, in order
 RBM_ATTRIBUTE_DOCS = {
@@ -303,11 +265,11 @@ def fill_attributes(doc):
     return doc[: match.start("body")] + "\n".join([body, *added]) + doc[match.end("body") :]
 
 
-def fill_parameters(doc, signature):
-    """``doc`` with its Parameters section complete, in the order of ``signature``.
+def fill_parameters(doc, parameters):
+    """``doc`` with its Parameters section complete, in the order of ``parameters``.
 
-    The section's own entries are kept; every other parameter of the
-    signature gets its shared entry, where it has one.  Lines of the section that are not part
+    The section's own entries are kept; every other parameter gets its
+    declared entry, where it has one.  Lines of the section that are not part
     of an entry (a note pointing here) are dropped.
     """
     match = _SECTION.search(doc)
@@ -324,32 +286,33 @@ def fill_parameters(doc, signature):
             )
             own[name.group(1)] = "\n".join(kept).rstrip("\n")
     entries = []
-    for name in list(signature.parameters)[1:]:
-        if name in own:
-            entries.append(own[name])
-        elif name in RBM_PARAMETER_DOCS:
-            entries.append(textwrap.indent(RBM_PARAMETER_DOCS[name], "    "))
+    for parameter in parameters:
+        if parameter.name in own:
+            entries.append(own[parameter.name])
+        elif parameter.doc is not None:
+            entries.append(textwrap.indent(parameter.doc, "    "))
         # a parameter documented nowhere (a user's subclass) is left to its author
     return doc[: match.start("body")] + "\n".join(entries) + doc[match.end("body") :]
 
 
-def make_init(base_init, extra_parameters, default_overrides):
-    """An ``__init__`` with ``base_init``'s parameters, other defaults, and more parameters.
+def make_init(parameters):
+    """An ``__init__`` that takes ``parameters`` (:class:`Parameter` records).
 
     Every parameter is stored untouched under its own name, as scikit-learn
     estimators do; the signature (``__signature__``) is what ``get_params``,
     ``clone`` and the documentation read.
     """
-    signature = inspect.signature(base_init)
-    parameters = [
-        p.replace(default=default_overrides[p.name]) if p.name in default_overrides else p
-        for p in signature.parameters.values()
-    ]
-    parameters += [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
-        for name, default in extra_parameters.items()
-    ]
-    signature = signature.replace(parameters=parameters)
+    self_parameter = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    signature = inspect.Signature([self_parameter] + [
+        inspect.Parameter(
+            parameter.name,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD
+            if parameter.positional
+            else inspect.Parameter.KEYWORD_ONLY,
+            default=parameter.default,
+        )
+        for parameter in parameters
+    ])
 
     def __init__(self, *args, **kwargs):
         bound = signature.bind(self, *args, **kwargs)

@@ -12,7 +12,13 @@ import numpy as np
 import pytest
 from scipy.special import gammaln, logsumexp
 
+from numbers import Integral
+
+from sklearn.base import clone
+from sklearn.utils._param_validation import Interval
+
 from skebm import BernoulliRBM
+from skebm._parameters import Parameter, declared_by
 from skebm._backend import make_backend
 from skebm._optim import OPTIMIZERS, Adam, Sparsity
 from skebm._samplers import SAMPLERS
@@ -179,6 +185,51 @@ def test_a_registered_sampler_with_a_parameter_of_its_own(suite_seed, monkeypatc
     start = BernoulliRBM(n_components=3, n_iter=0, random_state=suite_seed).fit(X).score(X)
     assert rbm.score(X) > start + 1.0
     assert rbm.training_state_["sampler"]["updates"][0] == 30 * 30
+
+
+class DeclaredRestartingPCD(RestartingPCD):
+    """The same sampler, its parameter declared once: name, default, constraint, documentation."""
+
+    parameters = (
+        Parameter(
+            "restart_every",
+            10,
+            [Interval(Integral, 1, None, closed="left")],
+            """\
+restart_every : int, default=10
+    Updates between restarts of the persistent chains from the data.""",
+        ),
+    )
+
+
+class RestartingRBM(BernoulliRBM):
+    """A BernoulliRBM that takes the restarting sampler's parameter as its own.
+
+    Parameters
+    ----------
+    Every RBM estimator's, and the sampler's, listed here when the class is made.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        Weights W.
+    """
+
+    _extra_parameters = declared_by([DeclaredRestartingPCD])
+
+
+def test_a_part_declares_a_parameter_the_estimator_takes(suite_seed, monkeypatch):
+    monkeypatch.setitem(SAMPLERS, "restarting", DeclaredRestartingPCD)
+    rbm = RestartingRBM(n_components=3, method="restarting", restart_every=7, n_iter=3,
+                        random_state=suite_seed)
+    # a scikit-learn parameter: in get_params and clone, validated, documented
+    assert clone(rbm).get_params()["restart_every"] == 7
+    assert "restart_every : int, default=10" in RestartingRBM.__doc__
+    with pytest.raises(ValueError, match="restart_every"):
+        clone(rbm).set_params(restart_every=0).fit(two_prototypes(suite_seed, 50))
+    rbm.fit(two_prototypes(suite_seed, 60))
+    # the sampler was built with the estimator's value: 6 updates per epoch, 3 epochs
+    assert rbm.training_state_["sampler"]["updates"][0] == 18
 
 
 def test_adam_takes_the_textbook_steps():

@@ -305,3 +305,18 @@ def test_every_fitted_attribute_is_documented_once(name):
     fitted = {key for key in vars(rbm) if key.endswith("_") and not key.startswith("_")}
     assert fitted <= set(documented), fitted - set(documented)
     assert len(documented) == len(set(documented))
+
+
+@pytest.mark.parametrize("name", ["BernoulliRBM", "GaussianBernoulliRBM", "SpinRBM", "CategoricalRBM"])
+def test_every_parameter_is_documented_once_in_signature_order(name):
+    import inspect
+    import re
+
+    import skebm
+
+    cls = getattr(skebm, name)
+    section = cls.__doc__.split("Parameters\n    ----------\n")[1].split("\n    Attributes\n")[0]
+    documented = re.findall(r"(?m)^    (\w+) : ", section)
+    assert documented == list(inspect.signature(cls).parameters)
+    # every declared constraint belongs to a parameter of the signature, and back
+    assert set(cls._parameter_constraints) == set(documented)

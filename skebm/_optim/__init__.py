@@ -7,8 +7,10 @@ An optimiser is a class with this contract (the one the trainer uses; the
 estimators' ``optimizer`` parameter names one in :data:`OPTIMIZERS`):
 
 ``parameters``
-    Names of the estimator parameters the class takes as keyword arguments;
-    the estimator builds one optimiser per fit from its own values.
+    The estimator parameters the class takes as keyword arguments: a
+    :class:`~skebm._parameters.Parameter` for one it declares, or the name
+    of one declared elsewhere (``"learning_rate"``); the estimator builds
+    one optimiser per fit from its own values.
 ``learning_rate``
     The current step size, an attribute the learning-rate schedule sets.
 ``init_state(bk, params, keys)`` and ``resume_state(bk, params, saved, keys)``
@@ -29,6 +31,9 @@ estimators' ``optimizer`` parameter names one in :data:`OPTIMIZERS`):
 class and one line in :data:`OPTIMIZERS`.
 """
 
+from sklearn.utils._param_validation import StrOptions
+
+from .._parameters import Parameter, parameter_names
 from .adam import Adam
 from .centering import Centering
 from .schedules import SCHEDULES
@@ -42,10 +47,27 @@ OPTIMIZERS = {
 }
 
 
+#: the parameter that names the optimiser (each optimiser declares its own in ``parameters``)
+PARAMETERS = (
+    Parameter(
+        "optimizer",
+        "sgd",
+        [StrOptions(OPTIMIZERS.keys())],
+        """\
+optimizer : {"sgd", "adam"}, default="sgd"
+    The update rule. "sgd": gradient steps with ``momentum``; "adam":
+    Adam (Kingma & Ba 2015), which scales each parameter's step by
+    running moments of its gradient, so that every parameter moves about
+    ``learning_rate`` per update (use a far smaller ``learning_rate``,
+    1e-3 to 1e-2; ``momentum`` is not used).""",
+    ),
+)
+
+
 def make_optimizer(name, settings):
     """The optimiser named ``name``, built with its parameters from ``settings`` (the estimator)."""
     optimizer = OPTIMIZERS[name]
-    return optimizer(**{key: getattr(settings, key) for key in optimizer.parameters})
+    return optimizer(**{key: getattr(settings, key) for key in parameter_names(optimizer.parameters)})
 
 
 __all__ = ["OPTIMIZERS", "SCHEDULES", "SGD", "Adam", "Centering", "Sparsity", "make_optimizer"]

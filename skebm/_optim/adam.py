@@ -2,6 +2,8 @@
 
 import math
 
+from .sgd import WEIGHT_DECAY
+
 
 class Adam:
     """Adam (Kingma & Ba 2015): steps scaled by running moments of each gradient.
@@ -24,7 +26,7 @@ class Adam:
         L2 penalty on the weights.
     """
 
-    parameters = ("learning_rate", "weight_decay")
+    parameters = ("learning_rate", WEIGHT_DECAY)
     beta1, beta2, epsilon = 0.9, 0.999, 1e-8
 
     def __init__(self, learning_rate, weight_decay=0.0):

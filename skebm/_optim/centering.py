@@ -1,5 +1,8 @@
 """Centering: the centered gradient for an uncentered model."""
 
+from .._parameters import Parameter
+
+
 class Centering:
     """The centered gradient (Melchior, Fischer & Wiskott 2016) for an uncentered model.
 
@@ -70,3 +73,22 @@ class Centering:
         for key, mean in (("visible", visible_mean), ("hidden", hidden_mean)):
             offsets[key] *= 1.0 - self.rate
             offsets[key] += self.rate * mean
+
+
+#: the parameter that turns centering on
+PARAMETERS = (
+    Parameter(
+        "centered",
+        False,
+        ["boolean"],
+        """\
+centered : bool, default=False
+    Train the centered RBM (Melchior, Fischer & Wiskott 2016): the
+    gradient is taken in the parameterisation whose energy measures each
+    unit from an offset, the running mean of the data's visible units
+    and of their hidden probabilities, which makes it better conditioned
+    (larger steps, momentum, and many more units learn stably).  The
+    fitted parameters are converted back, so every other method sees an
+    ordinary RBM.""",
+    ),
+)

@@ -1,5 +1,32 @@
 """SGD with momentum: the default optimiser."""
 
+from numbers import Real
+
+from sklearn.utils._param_validation import Interval
+
+from .._parameters import Parameter
+
+MOMENTUM = Parameter(
+    "momentum",
+    0.0,
+    [Interval(Real, 0, 1, closed="left")],
+    """\
+momentum : float, default=0.0
+    Fraction of the previous update added to the current one. PCD learns
+    best without it: momentum moves the weights faster than the persistent
+    chains can follow.""",
+)
+
+WEIGHT_DECAY = Parameter(
+    "weight_decay",
+    0.0,
+    [Interval(Real, 0, None, closed="left")],
+    """\
+weight_decay : float, default=0.0
+    L2 penalty on the weights, subtracted from their gradient.""",
+)
+
+
 class SGD:
     """Gradient ascent with classical momentum and an L2 penalty on the weights.
 
@@ -18,7 +45,7 @@ class SGD:
         L2 penalty on the weights.
     """
 
-    parameters = ("learning_rate", "momentum", "weight_decay")
+    parameters = ("learning_rate", MOMENTUM, WEIGHT_DECAY)
 
     def __init__(self, learning_rate, momentum=0.0, weight_decay=0.0):
         self.learning_rate = learning_rate

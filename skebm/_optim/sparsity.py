@@ -1,5 +1,12 @@
 """Sparsity: a target mean activity for the hidden units, one term of the update rule."""
 
+from numbers import Real
+
+from sklearn.utils._param_validation import Interval
+
+from .._parameters import Parameter
+
+
 class Sparsity:
     """A target mean activity for the hidden units, as a term of the update rule.
 
@@ -43,3 +50,29 @@ class Sparsity:
         mean *= self.decay
         mean += (1.0 - self.decay) * activity
         grads["b"] += self.cost * (self.target - mean)
+
+
+#: the parameters of the sparsity term
+PARAMETERS = (
+    Parameter(
+        "sparsity_target",
+        None,
+        [Interval(Real, 0, None, closed="neither"), None],
+        """\
+sparsity_target : float, default=None
+    A target mean activity of the hidden units (e.g. 0.05): each unit's
+    running mean of ``E[h | v]`` on the data is pulled towards it by
+    adding ``sparsity_cost * (target - mean)`` to its bias gradient
+    (Lee, Ekanadham & Ng 2008; Hinton's practical guide), so that units
+    are active on a few rows each and learn distinct features. None
+    adds no pull.""",
+    ),
+    Parameter(
+        "sparsity_cost",
+        0.1,
+        [Interval(Real, 0, None, closed="left")],
+        """\
+sparsity_cost : float, default=0.1
+    Weight of the sparsity pull.""",
+    ),
+)

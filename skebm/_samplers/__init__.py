@@ -4,9 +4,12 @@ A sampler is a class (or an instance) with this contract, written against
 the unit interface (:mod:`skebm._units`) and a backend (:mod:`skebm._backend`):
 
 ``parameters``
-    Names of the estimator parameters the class takes as keyword arguments
-    (e.g. ``("n_temperatures", "swap_target")``); the estimator builds one
-    sampler per fit from its own values.  Empty for a parameterless sampler.
+    The estimator parameters the class takes as keyword arguments: a
+    :class:`~skebm._parameters.Parameter` for one it declares (name,
+    default, constraint, documentation), or the name of one declared
+    elsewhere (``"learning_rate"``); the estimators take every declared one
+    and build one sampler per fit from their values.  Empty for a
+    parameterless sampler.
 ``persistent``
     True when its chains carry over from update to update (the estimator
     keeps them as ``h_samples_``); False when they restart from the data.
@@ -53,6 +56,11 @@ Sampling a fitted model (``sample`` and ``conditional_sample``) takes its
     entry is free) the observed entries stay at ``rows``' values.
 """
 
+from numbers import Integral
+
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from .._parameters import Parameter, parameter_names
 from .cd import ContrastiveDivergence
 from .cd_mean import MeanReconstructionCD
 from .fpcd import FastPersistentContrastiveDivergence
@@ -69,6 +77,46 @@ SAMPLERS = {
     "pt": ParallelTempering,
 }
 
+
+#: the parameters every sampler shares (each sampler declares its own in ``parameters``)
+PARAMETERS = (
+    Parameter(
+        "method",
+        "pcd",
+        [StrOptions(SAMPLERS.keys())],
+        """\
+method : {"pcd", "cd", "cd_mean", "fpcd", "pt"}, default="pcd"
+    The negative phase. "pcd": persistent contrastive divergence (chains
+    carried across updates, ``h_samples_``); "cd": chains restart at
+    each mini-batch; "cd_mean": as "cd" with the reconstructions'
+    visible probabilities E[v | h] in place of draws (Hinton's practical
+    guide), a less noisy gradient that gives better features for a
+    downstream classifier, though no sampler of the model; "fpcd":
+    persistent chains that move under the model plus fast weights, which
+    decay by ``fast_decay`` per update and never reach the fitted
+    parameters (Tieleman & Hinton 2009); "pt":
+    parallel tempering, ``n_temperatures`` replicas of the persistent
+    chains on a ladder of temperatures that swap states, so that the
+    chains cross between modes (``history_`` records the swap rates and
+    the ladder).""",
+    ),
+    Parameter(
+        "n_gibbs_steps",
+        1,
+        [Interval(Integral, 1, None, closed="left")],
+        """\
+n_gibbs_steps : int, default=1
+    Gibbs steps per update (the k of CD-k / PCD-k).""",
+    ),
+    Parameter(
+        "n_chains",
+        None,
+        [Interval(Integral, 1, None, closed="left"), None],
+        """\
+n_chains : int, default=None
+    Number of persistent chains; None means ``batch_size``.""",
+    ),
+)
 
 #: how ``sample`` and ``conditional_sample`` draw, by the name their ``method`` takes
 DRAWS = {
@@ -93,6 +141,6 @@ def make_sampler(method, settings):
     """
     sampler = SAMPLERS[method]
     if isinstance(sampler, type):
-        names = getattr(sampler, "parameters", ())
+        names = parameter_names(getattr(sampler, "parameters", ()))
         sampler = sampler(**{name: getattr(settings, name) for name in names})
     return sampler

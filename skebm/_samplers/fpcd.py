@@ -1,9 +1,34 @@
 """Fast PCD: persistent chains pushed away from where they linger by fast weights."""
 
+from numbers import Real
+
+from sklearn.utils._param_validation import Interval
+
+from .._parameters import Parameter
 from .pcd import PersistentContrastiveDivergence
 
 #: the parameters that get fast copies (weights and both biases)
 FAST_KEYS = ("W", "a", "b")
+
+
+FAST_LEARNING_RATE = Parameter(
+    "fast_learning_rate",
+    None,
+    [Interval(Real, 0, None, closed="left"), None],
+    """\
+fast_learning_rate : float, default=None
+    ``method="fpcd"``: step size of the fast weights; None uses
+    ``learning_rate``.""",
+)
+
+FAST_DECAY = Parameter(
+    "fast_decay",
+    0.95,
+    [Interval(Real, 0, 1, closed="both")],
+    """\
+fast_decay : float, default=0.95
+    ``method="fpcd"``: fraction of the fast weights kept at every update.""",
+)
 
 
 class FastPersistentContrastiveDivergence(PersistentContrastiveDivergence):
@@ -30,7 +55,7 @@ class FastPersistentContrastiveDivergence(PersistentContrastiveDivergence):
         The model's learning rate (the default of ``fast_learning_rate``).
     """
 
-    parameters = ("fast_learning_rate", "fast_decay", "learning_rate")
+    parameters = (FAST_LEARNING_RATE, FAST_DECAY, "learning_rate")
 
     def __init__(self, fast_learning_rate=None, fast_decay=0.95, learning_rate=0.1):
         self.fast_learning_rate = (

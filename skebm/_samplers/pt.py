@@ -1,13 +1,38 @@
 """Parallel tempering: chains at a ladder of temperatures that swap states."""
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
+from sklearn.utils._param_validation import Interval
+
+from .._parameters import Parameter
 
 #: step of the ladder's log-gaps per swap round, towards the target swap rate
 LADDER_STEP = 0.05
 #: weight of the newest swap round in the running swap rates
 RATE_SMOOTHING = 0.1
+
+
+N_TEMPERATURES = Parameter(
+    "n_temperatures",
+    10,
+    [Interval(Integral, 2, None, closed="left")],
+    """\
+n_temperatures : int, default=10
+    ``method="pt"``: replicas of the chains, at inverse temperatures from
+    1 (the model) down to 0 (independent units with the data's means).""",
+)
+
+SWAP_TARGET = Parameter(
+    "swap_target",
+    0.3,
+    [Interval(Real, 0, 1, closed="neither"), None],
+    """\
+swap_target : float or None, default=0.3
+    ``method="pt"``: the swap rate between neighbouring replicas that the
+    ladder of temperatures is tuned to as training runs; None keeps the
+    ladder evenly spaced.""",
+)
 
 
 class ParallelTempering:
@@ -50,7 +75,7 @@ class ParallelTempering:
         The swap rate the ladder is tuned to; None keeps it evenly spaced.
     """
 
-    parameters = ("n_temperatures", "swap_target")
+    parameters = (N_TEMPERATURES, SWAP_TARGET)
     persistent = True
 
     def __init__(self, n_temperatures=10, swap_target=0.3):

@@ -1,5 +1,12 @@
 """Early stopping: patience on a held-out score, and the best epoch kept."""
 
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Interval
+
+from .._parameters import Parameter
+
+
 
 def validation_score(record):
     """The held-out figure an RBM's early stopping maximises, from one epoch's record.
@@ -57,3 +64,47 @@ class EarlyStopping:
             self.best_epoch = epoch
             self.best_state = self.keep()
         return self.epochs_without_improvement >= self.n_iter_no_change
+
+
+#: the early-stopping parameters of the RBM estimators
+PARAMETERS = (
+    Parameter(
+        "validation_fraction",
+        None,
+        [Interval(Real, 0, 1, closed="neither"), None],
+        """\
+validation_fraction : float, default=None
+    Share of the training rows held out to monitor training (in
+    ``history_``: the free-energy gap, and the log-likelihoods where the
+    exact log Z is cheap). None holds out nothing.""",
+    ),
+    Parameter(
+        "early_stopping",
+        False,
+        ["boolean"],
+        """\
+early_stopping : bool, default=False
+    Stop when the held-out score has not improved by more than ``tol``
+    for ``n_iter_no_change`` epochs, then restore the parameters of the
+    best epoch (``best_epoch_``). The score is the held-out
+    log-likelihood where the exact log Z is cheap (at most 2**22 terms,
+    e.g. 16 hidden units on 64 features), otherwise minus the free-energy
+    gap. Needs ``validation_fraction``; ``partial_fit`` rejects it.""",
+    ),
+    Parameter(
+        "n_iter_no_change",
+        10,
+        [Interval(Integral, 1, None, closed="left")],
+        """\
+n_iter_no_change : int, default=10
+    Epochs without an improvement larger than ``tol`` before stopping.""",
+    ),
+    Parameter(
+        "tol",
+        1e-3,
+        [Interval(Real, 0, None, closed="left")],
+        """\
+tol : float, default=1e-3
+    Improvement of the held-out score (in nats) that counts as one.""",
+    ),
+)
