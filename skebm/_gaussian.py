@@ -1,10 +1,19 @@
 """GaussianBernoulliRBM: the estimator for real-valued visible units (their math is :mod:`skebm._units.gaussian`)."""
 
-import numpy as np
+import functools
 
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import check_random_state
+
+from ._backend import make_backend
 from ._base import BaseRBM
+from ._conditional import as_missing_mask
+from ._layer import check_chain_settings
 from ._parameters import Parameter
+from ._transaction import transactional
 from ._units.gaussian import GaussianVisible, floored_variance
+from ._whitening import Whitening
 
 
 class GaussianBernoulliRBM(BaseRBM):
@@ -70,7 +79,13 @@ class GaussianBernoulliRBM(BaseRBM):
         Visible biases a, initialised to the training mean.
     sigma_ : ndarray of shape (n_features,)
         Standard deviation s of each visible unit given the hidden units (a
-        standard deviation, not a variance).
+        standard deviation, not a variance); of the whitened rows with
+        ``whiten``.
+    whitening_ : Whitening
+        With ``whiten``: the training rows' ``mean``, the whitening
+        ``matrix`` P, its ``inverse`` and ``log_det`` (``log |det P|``).
+        The weights, biases, ``feature_mean_`` and ``history_`` figures are
+        then those of the whitened rows.
 
     See Also
     --------
@@ -138,11 +153,154 @@ learn_sigma : bool, default=False
     onto a single value or spreads without bound).""",
         ),
     )
+    _extra_parameters += (
+        Parameter(
+            "whiten",
+            False,
+            ["boolean"],
+            """\
+whiten : bool, default=False
+    True models the data whitened: ``fit`` finds the mean and the
+    covariance of the training rows and the hidden units model ``u = P (x
+    - mean)`` with ``P = covariance^(-1/2)`` (``whitening_``), so that the
+    model with zero weights is the maximum-likelihood full-covariance
+    Gaussian and the hidden units only model what it cannot (correlated
+    features, which a diagonal Gaussian RBM spends its hidden units on).
+    Every method takes and returns rows in the original units;
+    ``score_samples`` adds ``log |det P|``, so the likelihood stays that of
+    ``x``.  Given h, ``x`` is then Normal with a full covariance, which
+    conditional sampling conditions on each row's observed entries.""",
+        ),
+    )
     _default_overrides = {"learning_rate": 0.01}
 
     @property
     def _visible_units(self):
-        return GaussianVisible(learn_sigma=self.learn_sigma)
+        return GaussianVisible(learn_sigma=self.learn_sigma, whitened=self.whiten)
+
+    # ------------------------------------------------------------------------
+    # whitening: the RBM sees u = P (x - m); every method speaks x
+    # ------------------------------------------------------------------------
+    def _validate_X(self, X, *, reset, stream=False):
+        if reset and self._continues() and self.whiten != hasattr(self, "whitening_"):
+            raise ValueError(
+                f"whiten={self.whiten} differs from the fitted model, which warm_start=True "
+                "continues; call fit with warm_start=False to start a new model."
+            )
+        whiten = self.whiten if reset and not self._continues() else None
+        X = super()._validate_X(X, reset=reset, stream=stream and not whiten)
+        if whiten is not None:
+            if whiten:
+                self.whitening_ = Whitening.of(X.toarray() if sp.issparse(X) else X)
+            elif hasattr(self, "whitening_"):
+                del self.whitening_
+        return self._whitened(X)
+
+    def _continues(self):
+        """Whether this fit continues the fitted model (``warm_start``), whitening included."""
+        return self.warm_start and hasattr(self, "components_")
+
+    def _whitened(self, X):
+        whitening = getattr(self, "whitening_", None)
+        if whitening is None:
+            return X
+        return whitening.apply(X.toarray() if sp.issparse(X) else X)
+
+    def _unwhitened(self, V):
+        whitening = getattr(self, "whitening_", None)
+        return V if whitening is None else whitening.invert(V)
+
+    def _visible_rows(self, X):
+        return self._whitened(super()._visible_rows(X))
+
+    def _rows_of_visible(self, v):
+        return self._unwhitened(v)
+
+    @functools.wraps(BaseRBM.free_energy)
+    def free_energy(self, X):
+        # F of x: p(x) = p(u) |det P|, so F(x) = F(u) - log |det P|
+        free_energy = super().free_energy(X)
+        whitening = getattr(self, "whitening_", None)
+        return free_energy if whitening is None else free_energy - whitening.log_det
+
+    @functools.wraps(BaseRBM.inverse_transform)
+    def inverse_transform(self, H):
+        return self._unwhitened(super().inverse_transform(H))
+
+    @functools.wraps(BaseRBM.gibbs)
+    def gibbs(self, v):
+        return self._unwhitened(super().gibbs(v))
+
+    @functools.wraps(BaseRBM.sample)
+    def sample(self, n_samples=1, **kwargs):
+        return self._unwhitened(super().sample(n_samples, **kwargs))
+
+    @functools.wraps(BaseRBM.conditional_sample)
+    def conditional_sample(self, X, *, n_samples=1, n_steps=200, random_state=None,
+                           method="gibbs", n_temperatures=None):  # fmt: skip
+        if getattr(self, "whitening_", None) is None:
+            return super().conditional_sample(
+                X, n_samples=n_samples, n_steps=n_steps, random_state=random_state,
+                method=method, n_temperatures=n_temperatures,
+            )  # fmt: skip
+        if method != "gibbs":
+            raise ValueError(
+                f"method={method!r}: a whitened model (whiten=True) samples the missing "
+                "entries by Gibbs chains on their full-covariance conditional; use "
+                "method='gibbs'."
+            )
+        return self._whitened_chains(X, n_samples, n_steps, 0, random_state, draws=True)
+
+    @functools.wraps(BaseRBM.conditional_mean)
+    def conditional_mean(self, X, *, n_steps=200, burn_in=50, random_state=None):
+        if getattr(self, "whitening_", None) is None:
+            return super().conditional_mean(
+                X, n_steps=n_steps, burn_in=burn_in, random_state=random_state
+            )
+        return self._whitened_chains(X, 1, n_steps, burn_in, random_state, draws=False)
+
+    @transactional
+    def _whitened_chains(self, X, n_samples, n_steps, burn_in, random_state, *, draws):
+        """Clamped Gibbs chains of a whitened model, in the original units.
+
+        Given h the rows are Normal with a full covariance, so the missing
+        entries follow from the observed ones by the conditioning map of
+        each row's pattern (:meth:`Whitening.conditioning`): a draw is a
+        joint draw corrected towards the observed entries, and the
+        conditional mean (``draws=False``, averaged over the ``n_steps``
+        after ``burn_in``, as ``conditional_mean`` does) is the mean
+        corrected the same way.
+        """
+        X = self._validate_incomplete(X)
+        check_chain_settings(n_samples, n_steps, n_units=sum(self.components_.shape),
+                             n_rows=X.shape[0], itemsize=X.dtype.itemsize)  # fmt: skip
+        if not draws and n_steps < 1:
+            raise ValueError(f"n_steps must be at least 1 to average over, got {n_steps!r}.")
+        rng = self.random_state_ if random_state is None else check_random_state(random_state)
+        seed = rng.randint(2**31 - 1)
+        bk = make_backend(None, np.float64, seed=seed)
+        noise = np.random.default_rng(seed)
+        whitening, layer = self.whitening_, self._layer(bk)
+        values, missing = as_missing_mask(X.astype(np.float64))
+        values, missing = np.tile(values, (n_samples, 1)), np.tile(missing, (n_samples, 1)) > 0
+        patterns, which = np.unique(missing, axis=0, return_inverse=True)
+        variance = np.square(self.sigma_.astype(np.float64))
+        maps = np.stack([whitening.conditioning(variance, pattern) for pattern in patterns])
+        row_maps = maps[which.ravel()]
+        x = np.where(missing, whitening.mean, values)
+        total = np.zeros_like(x)
+        for step in range(burn_in + n_steps):
+            h = layer.sample_hidden(bk.asarray(whitening.apply(x)))
+            centre = whitening.invert(bk.to_numpy(layer.mean_visible(h)))
+            if draws:  # a joint draw of x | h, to be corrected towards the observed entries
+                centre += (noise.standard_normal(x.shape) * self.sigma_) @ whitening.inverse
+            # c + A (x - c): the maps' columns of missing entries are zero
+            x = centre + np.matmul(row_maps, (values - centre)[:, :, None])[:, :, 0]
+            if not draws and step >= burn_in:
+                total += x
+        out = total / n_steps if not draws else x
+        out = np.where(missing, out, values).astype(X.dtype, copy=False)
+        return out.reshape(n_samples, *X.shape) if draws else out
 
     def _fitted_params(self):
         params = super()._fitted_params()

@@ -17,6 +17,7 @@ from ._dbn import RBM_BY_VISIBLE_UNITS
 from ._exceptions import caller_stacklevel
 from ._strings import explain_strings
 from ._transaction import Transaction, transactional
+from ._whitening import gaussian_conditional_draw, gaussian_of_incomplete
 
 #: the imputer's step size per visible unit type when ``learning_rate=None``;
 #: spins move the energy four times as far per step as 0/1 units (v = 2x - 1
@@ -238,15 +239,15 @@ class RBMImputer(TransformerMixin, BaseEstimator):
             self.empty_features_ = self._find_empty_features(X)
             X = X[:, ~self.empty_features_]
             missing = np.isnan(X)
-            filled = np.where(missing, self._first_guess(X, missing), X)
             rng = check_random_state(self.random_state)
+            filled = self._first_guess(X, missing, rng)
             settings = dict(
                 n_components=self.n_components, batch_size=self.batch_size,
                 centered=self.centered, device=self.device, verbose=max(0, self.verbose - 1),
                 learning_rate=self.learning_rate or DEFAULT_LEARNING_RATE[self.visible_units],
             )  # fmt: skip
             if self.visible_units == "gaussian":
-                settings["learn_sigma"] = True
+                settings.update(learn_sigma=True, whiten=True)
             rbm = RBM_BY_VISIBLE_UNITS[self.visible_units](**settings)
             n_rounds = max(1, min(self.em_rounds, self.n_iter)) if missing.any() else 1
             epochs = np.diff(np.linspace(0, self.n_iter, n_rounds + 1).round().astype(int))
@@ -312,16 +313,31 @@ class RBMImputer(TransformerMixin, BaseEstimator):
                     "data it was fitted on: refit it on data that holds these codes."
                 )
 
-    def _first_guess(self, X, missing):
-        """Where the missing training entries start: column means, or most frequent levels."""
+    def _first_guess(self, X, missing, rng):
+        """The training rows with their missing entries started somewhere sensible.
+
+        Real values (Gaussian units) start as a draw from the conditional of
+        the maximum-likelihood Gaussian of the incomplete rows (found by
+        EM): the draws keep the columns' covariance, which the whitened
+        model's first round takes as its whitening, where column means
+        would shrink it.  Binary values start at their column means,
+        categories at their column's most frequent level.
+        """
+        if not missing.any():
+            return X
+        if self.visible_units == "gaussian":
+            mean, covariance = gaussian_of_incomplete(X)
+            noise = np.random.default_rng(rng.randint(2**31 - 1))
+            return gaussian_conditional_draw(X, mean, covariance, noise).astype(X.dtype)
         if self.visible_units != "categorical":
-            return np.nanmean(np.where(np.all(missing, axis=0), 0.0, X), axis=0)
-        guess = np.zeros(X.shape[1], dtype=X.dtype)
-        for j in range(X.shape[1]):
-            levels, counts = np.unique(X[~missing[:, j], j], return_counts=True)
-            if len(levels):
-                guess[j] = levels[np.argmax(counts)]
-        return guess
+            guess = np.nanmean(np.where(np.all(missing, axis=0), 0.0, X), axis=0)
+        else:
+            guess = np.zeros(X.shape[1], dtype=X.dtype)
+            for j in range(X.shape[1]):
+                levels, counts = np.unique(X[~missing[:, j], j], return_counts=True)
+                if len(levels):
+                    guess[j] = levels[np.argmax(counts)]
+        return np.where(missing, guess, X)
 
     def _redraw(self, rbm, incomplete):
         """The E step: the missing training entries given the model and the observed ones.

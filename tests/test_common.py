@@ -35,6 +35,8 @@ def public_estimators():
         obj = getattr(skebm, name)
         if isinstance(obj, type) and issubclass(obj, BaseEstimator):
             estimators.append(obj(**FAST_SETTINGS.get(name, {})))
+    # a whitened Gaussian model overrides the methods that take or return rows
+    estimators.append(skebm.GaussianBernoulliRBM(whiten=True, **FAST_SETTINGS["GaussianBernoulliRBM"]))
     return estimators
 
 

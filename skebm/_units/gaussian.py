@@ -50,6 +50,9 @@ class GaussianVisible(VisibleUnits):
     ----------
     learn_sigma : bool, default=False
         Whether ``visible_gradients`` includes the gradient of ``log_var``.
+    whitened : bool, default=False
+        Whether the rows are whitened (uncorrelated, unit variance), which
+        changes only how the weights start (``scale_initial_weights``).
     """
 
     name = "gaussian"
@@ -59,8 +62,9 @@ class GaussianVisible(VisibleUnits):
     max_scaled_weight = 1e4
     weight_scale_name = " / sigma_i, in standard deviations of a visible unit"
 
-    def __init__(self, learn_sigma=False):
+    def __init__(self, learn_sigma=False, whitened=False):
         self.learn_sigma = learn_sigma
+        self.whitened = whitened
 
     def learned_keys(self, params):
         # ``log_var_data`` (and ``log_var`` unless learned) follow the data
@@ -169,6 +173,12 @@ class GaussianVisible(VisibleUnits):
         # weights in units of each feature's spread (N(0, 0.01) for
         # standardised data), so training on c * X is training on X scaled
         params["W"] *= np.exp(0.5 * params["log_var"]).astype(params["W"].dtype)
+        if self.whitened:
+            # whitened rows match the zero-weight model in their first two
+            # moments, so small weights get no gradient (the first signal is
+            # of third order in them): each hidden unit starts with a unit
+            # weight vector, N(0, 1 / n_features) per entry
+            params["W"] *= 100.0 / np.sqrt(params["W"].shape[1])
 
     def follow_stats(self, bk, params, X_stats):
         # a fixed sigma is the std of every row seen; a learned one keeps its
