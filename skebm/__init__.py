@@ -10,6 +10,7 @@ from ._impute import RBMImputer
 from ._partition import LogPartitionEstimate
 from ._sample_quality import SampleQuality, sample_quality
 from ._spin import SpinRBM
+from ._table import TableRBM
 
 __all__ = [
     "BernoulliRBM",
@@ -22,6 +23,7 @@ __all__ = [
     "RBMImputer",
     "SampleQuality",
     "SpinRBM",
+    "TableRBM",
     "sample_quality",
 ]
 __version__ = "0.1.0"

@@ -12,6 +12,7 @@ unit-math interface, so it runs on NumPy and torch alike.
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -20,7 +21,12 @@ from sklearn.base import (
 )
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._backend import inference_backend
 from ._bernoulli import BernoulliRBM
@@ -31,6 +37,7 @@ from ._gaussian import GaussianBernoulliRBM
 from ._layer import check_chain_settings
 from ._samplers import SAMPLERS
 from ._spin import SpinRBM
+from ._table import TableRBM
 from ._transaction import Transaction, transactional
 from ._units import HIDDEN_UNITS
 
@@ -97,6 +104,7 @@ RBM_BY_VISIBLE_UNITS = {
     "gaussian": GaussianBernoulliRBM,
     "spin": SpinRBM,
     "categorical": CategoricalRBM,
+    "table": TableRBM,
 }
 
 
@@ -375,6 +383,9 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     # fitting
     # ------------------------------------------------------------------------
     def _validate_X(self, X, *, reset):
+        if self.visible_units == "table":
+            # the first layer reads the table's columns with their own dtypes
+            return _table_of(self, X, reset)
         if self._takes_categories():
             # the first layer reads them (CategoricalRBM): any values, checked there
             return validate_data(self, X, dtype=None, reset=reset)
@@ -763,3 +774,13 @@ def _sampled_bound(bk, layers, v, draws):
     total = total + _joint_terms(layers, below, states)
     per_row = bk.to_numpy(total).reshape(n_rows, n_draws).mean(axis=1)
     return per_row + bk.to_numpy(entropy)
+
+
+def _table_of(estimator, X, reset):
+    """X as a table the first layer (TableRBM) reads, its names and width checked."""
+    if not isinstance(X, pd.DataFrame):
+        array = np.asarray(X)
+        X = pd.DataFrame(array).astype(array.dtype) if array.dtype.kind in "biuf" else pd.DataFrame(array)
+    _check_feature_names(estimator, X, reset=reset)
+    _check_n_features(estimator, X, reset=reset)
+    return X
