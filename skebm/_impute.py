@@ -5,15 +5,22 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.impute import MissingIndicator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._conditional import pandas_missing_as_nan
 from ._dbn import RBM_BY_VISIBLE_UNITS
+from ._table import TableRBM, infer_column_type
 from ._exceptions import caller_stacklevel
 from ._strings import explain_strings
 from ._transaction import Transaction, transactional
@@ -22,7 +29,9 @@ from ._whitening import gaussian_conditional_draw, gaussian_of_incomplete
 #: the imputer's step size per visible unit type when ``learning_rate=None``;
 #: spins move the energy four times as far per step as 0/1 units (v = 2x - 1
 #: doubles both the gradient and its effect), so a quarter is the same step
-DEFAULT_LEARNING_RATE = {"bernoulli": 0.05, "spin": 0.0125, "gaussian": 0.01, "categorical": 0.05}
+DEFAULT_LEARNING_RATE = {
+    "bernoulli": 0.05, "spin": 0.0125, "gaussian": 0.01, "categorical": 0.05, "table": 0.01,
+}
 #: units whose conditional means are valid inputs of the units themselves
 MEAN_VALUED = {"bernoulli", "spin"}
 
@@ -58,13 +67,22 @@ class RBMImputer(TransformerMixin, BaseEstimator):
     ----------
     missing_values : float or None, default=np.nan
         The placeholder of a missing value; ``np.nan`` (or None) for NaN.
-    visible_units : {"gaussian", "bernoulli", "spin", "categorical"}, default="gaussian"
-        The RBM: Gaussian units for real-valued columns (standardise them
-        first), Bernoulli units for binary data or values in [0, 1], spins
-        for data in {-1, +1}, categorical units for integer-coded categories
-        (as :class:`~sklearn.preprocessing.OrdinalEncoder` gives them, with
-        ``np.nan`` where missing), which are filled with their most probable
-        level (or a draw) instead of a mean.
+    visible_units : {"auto", "gaussian", "bernoulli", "spin", "categorical", "table"}, \
+default="auto"
+        The RBM.  "auto" chooses from the columns: a DataFrame with
+        category, string or bool columns, or numbers that mix 0/1 columns
+        with real ones, is a table (:class:`TableRBM`, each column its own
+        unit type, filled with levels, 0/1 values and real values in the
+        columns' own dtypes, DataFrame in and DataFrame out); numbers that
+        are all 0 or 1 get Bernoulli units; other numbers whitened Gaussian
+        units (standardise them first).  "gaussian": whitened Gaussian units
+        (:class:`GaussianBernoulliRBM` with ``whiten=True``), whose model of
+        the rows is at least the maximum-likelihood full-covariance
+        Gaussian; "bernoulli": binary data or values in [0, 1]; "spin": data
+        in {-1, +1}; "categorical": integer-coded categories (as
+        :class:`~sklearn.preprocessing.OrdinalEncoder` gives them, with
+        ``np.nan`` where missing), filled with their most probable level (or
+        a draw) instead of a mean; "table": a :class:`TableRBM`.
     n_components : int, default=256
         Hidden units of the RBM.
     n_iter : int, default=200
@@ -103,7 +121,9 @@ class RBMImputer(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    rbm_ : BernoulliRBM, GaussianBernoulliRBM, SpinRBM or CategoricalRBM
+    visible_units_ : str
+        The unit type fitted: ``visible_units``, or what "auto" chose.
+    rbm_ : BernoulliRBM, GaussianBernoulliRBM, SpinRBM, CategoricalRBM or TableRBM
         The fitted model, of the columns that had an observed value in ``fit``.
     empty_features_ : ndarray of bool of shape (`n_features_in_`,)
         The columns with no observed value in ``fit`` (dropped, or filled
@@ -130,7 +150,7 @@ class RBMImputer(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "missing_values": [Real, None],
-        "visible_units": [StrOptions(set(DEFAULT_LEARNING_RATE))],
+        "visible_units": [StrOptions({"auto", *DEFAULT_LEARNING_RATE})],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "n_iter": [Interval(Integral, 0, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
@@ -151,7 +171,7 @@ class RBMImputer(TransformerMixin, BaseEstimator):
         self,
         *,
         missing_values=np.nan,
-        visible_units="gaussian",
+        visible_units="auto",
         n_components=256,
         n_iter=200,
         learning_rate=None,
@@ -207,6 +227,11 @@ class RBMImputer(TransformerMixin, BaseEstimator):
                 "encode each category column as integer codes first, e.g. with "
                 "sklearn.preprocessing.OrdinalEncoder(encoded_missing_value=np.nan)"
             )
+        elif self.visible_units == "auto":
+            fix = (
+                "pass the table as a DataFrame: with visible_units='auto' its category, "
+                "string and bool columns are modelled as such (a TableRBM)"
+            )
         else:
             fix = None
         with explain_strings(type(self).__name__, fix):
@@ -235,8 +260,11 @@ class RBMImputer(TransformerMixin, BaseEstimator):
             The fitted imputer.
         """
         with Transaction(self):
+            self.visible_units_ = self._units_of(X)
+            if self.visible_units_ == "table":
+                return self._fit_table(X)
             X = self._as_nan(self._validate(X, reset=True))
-            self.empty_features_ = self._find_empty_features(X)
+            self.empty_features_ = self._find_empty_features(np.isnan(X))
             X = X[:, ~self.empty_features_]
             missing = np.isnan(X)
             rng = check_random_state(self.random_state)
@@ -244,30 +272,12 @@ class RBMImputer(TransformerMixin, BaseEstimator):
             settings = dict(
                 n_components=self.n_components, batch_size=self.batch_size,
                 centered=self.centered, device=self.device, verbose=max(0, self.verbose - 1),
-                learning_rate=self.learning_rate or DEFAULT_LEARNING_RATE[self.visible_units],
+                learning_rate=self.learning_rate or DEFAULT_LEARNING_RATE[self.visible_units_],
             )  # fmt: skip
-            if self.visible_units == "gaussian":
+            if self.visible_units_ == "gaussian":
                 settings.update(learn_sigma=True, whiten=True)
-            rbm = RBM_BY_VISIBLE_UNITS[self.visible_units](**settings)
-            n_rounds = max(1, min(self.em_rounds, self.n_iter)) if missing.any() else 1
-            epochs = np.diff(np.linspace(0, self.n_iter, n_rounds + 1).round().astype(int))
-            start = time.perf_counter()
-            for round_, n_epochs in enumerate(epochs):
-                last = round_ == n_rounds - 1
-                rbm.set_params(
-                    n_iter=int(n_epochs), warm_start=round_ > 0,
-                    learning_rate_schedule="linear" if last else "constant",
-                    random_state=rng.randint(2**31 - 1),
-                )  # fmt: skip
-                rbm.fit(filled)
-                if not last:
-                    filled = self._redraw(rbm, np.where(missing, np.nan, filled))
-                if self.verbose:
-                    print(
-                        f"[{type(self).__name__}] round {round_ + 1}/{n_rounds}  "
-                        f"{int(n_epochs)} epochs  {time.perf_counter() - start:.2f}s  "
-                        + ("missing entries estimated anew" if not last else "done")
-                    )
+            rbm = RBM_BY_VISIBLE_UNITS[self.visible_units_](**settings)
+            rbm = self._train_rounds(rbm, filled, np.where(missing, np.nan, X), missing.any(), rng)
             self.rbm_ = rbm
             self.indicator_ = None
             if self.add_indicator:
@@ -275,9 +285,9 @@ class RBMImputer(TransformerMixin, BaseEstimator):
                 self.indicator_.fit(X)
         return self
 
-    def _find_empty_features(self, X):
-        """The columns of X with no observed value: dropped with a warning, as sklearn does."""
-        empty = np.all(np.isnan(X), axis=0)
+    def _find_empty_features(self, missing):
+        """The columns with no observed value: dropped with a warning, as sklearn does."""
+        empty = np.all(missing, axis=0)
         if empty.all():
             raise ValueError(
                 "Every column of X is missing entirely: RBMImputer fills a column from "
@@ -298,6 +308,118 @@ class RBMImputer(TransformerMixin, BaseEstimator):
                 stacklevel=caller_stacklevel(),
             )  # fmt: skip
         return empty
+
+    def _units_of(self, X):
+        """The unit type of the model: ``visible_units``, or for "auto" what the columns ask for.
+
+        A DataFrame with a column that is not numbers (category, strings,
+        bool) is a table (:class:`TableRBM`, each column its own type);
+        otherwise, columns that are all 0 or 1 (where observed) ask for
+        binary units and the others for Gaussian ones: Bernoulli units when
+        every column is binary, whitened Gaussian units when none is, a
+        table when both kinds are there.
+        """
+        if self.visible_units != "auto":
+            return self.visible_units
+        if isinstance(X, pd.DataFrame) and any(
+            not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+            for dtype in X.dtypes
+        ):
+            return "table"
+        values = self._as_nan(self._validate(X, reset=True))
+        observed = ~np.isnan(values)
+        # a column with no observed value says nothing (fit drops it)
+        binary = [
+            bool(np.isin(values[observed[:, j], j], (0, 1)).all())
+            for j in range(values.shape[1])
+            if observed[:, j].any()
+        ]
+        if all(binary):
+            return "bernoulli"
+        return "table" if any(binary) else "gaussian"
+
+    def _table(self, X, reset):
+        """X as a DataFrame of its own dtypes, names and width checked, missing entries found."""
+        if not isinstance(X, pd.DataFrame):
+            X = pd.DataFrame(self._as_nan(self._validate(X, reset=reset)))
+        else:
+            _check_feature_names(self, X, reset=reset)
+            _check_n_features(self, X, reset=reset)
+            if self.missing_values is not None and not np.isnan(self.missing_values):
+                X = X.mask(X == self.missing_values)
+        return X
+
+    def _fit_table(self, X):
+        """Fit a TableRBM to a table with missing entries (the rounds of ``fit``)."""
+        frame = self._table(X, reset=True)
+        self._frame_output = isinstance(X, pd.DataFrame)
+        missing = np.asarray(frame.isna())
+        self.empty_features_ = self._find_empty_features(missing)
+        frame = frame.loc[:, ~self.empty_features_]
+        missing = missing[:, ~self.empty_features_]
+        rng = check_random_state(self.random_state)
+        types = [infer_column_type(frame.iloc[:, j]) for j in range(frame.shape[1])]
+        filled = _first_table_guess(frame, types, np.random.default_rng(rng.randint(2**31 - 1)))
+        rbm = TableRBM(
+            n_components=self.n_components, batch_size=self.batch_size,
+            centered=self.centered, device=self.device, verbose=max(0, self.verbose - 1),
+            learning_rate=self.learning_rate or DEFAULT_LEARNING_RATE["table"],
+            column_types=types,
+        )  # fmt: skip
+        self.rbm_ = self._train_rounds(rbm, filled, frame, missing.any(), rng)
+        self.indicator_ = None
+        if self.add_indicator:
+            self.indicator_ = MissingIndicator(missing_values=1.0, error_on_new=False)
+            self.indicator_.fit(missing.astype(float))
+        return self
+
+    def _train_rounds(self, rbm, filled, incomplete, any_missing, rng):
+        """Train ``rbm`` in rounds, the missing entries of ``filled`` estimated anew between them."""
+        n_rounds = max(1, min(self.em_rounds, self.n_iter)) if any_missing else 1
+        epochs = np.diff(np.linspace(0, self.n_iter, n_rounds + 1).round().astype(int))
+        start = time.perf_counter()
+        for round_, n_epochs in enumerate(epochs):
+            last = round_ == n_rounds - 1
+            rbm.set_params(
+                n_iter=int(n_epochs), warm_start=round_ > 0,
+                learning_rate_schedule="linear" if last else "constant",
+                random_state=rng.randint(2**31 - 1),
+            )  # fmt: skip
+            rbm.fit(filled)
+            if not last:
+                filled = self._redraw(rbm, incomplete)
+            if self.verbose:
+                print(
+                    f"[{type(self).__name__}] round {round_ + 1}/{n_rounds}  "
+                    f"{int(n_epochs)} epochs  {time.perf_counter() - start:.2f}s  "
+                    + ("missing entries estimated anew" if not last else "done")
+                )
+        return rbm
+
+    def _transform_table(self, X):
+        frame = self._table(X, reset=False)
+        modelled = frame.loc[:, ~self.empty_features_]
+        if self.sample_posterior:
+            filled = self.rbm_.conditional_sample(
+                modelled, n_steps=self.burn_in + self.n_steps, random_state=self.random_state
+            )[0]
+        else:
+            filled = self.rbm_.conditional_mean(
+                modelled, n_steps=self.n_steps, burn_in=self.burn_in,
+                random_state=self.random_state,
+            )  # fmt: skip
+        filled.index = frame.index
+        if self.keep_empty_features:
+            filled = pd.concat(
+                [filled, frame.loc[:, self.empty_features_].fillna(0)], axis=1
+            )[frame.columns]
+        if self.indicator_ is not None:
+            flags = self.indicator_.transform(np.asarray(frame.isna(), dtype=float))
+            names = self.indicator_.get_feature_names_out(np.asarray(frame.columns, dtype=str))
+            filled = pd.concat(
+                [filled, pd.DataFrame(flags, columns=names, index=frame.index)], axis=1
+            )
+        return filled if self._frame_output else np.asarray(filled, dtype=np.float64)
 
     def _check_known_codes(self, X):
         """Raise for category codes the fitted model has no level for."""
@@ -325,11 +447,11 @@ class RBMImputer(TransformerMixin, BaseEstimator):
         """
         if not missing.any():
             return X
-        if self.visible_units == "gaussian":
+        if self.visible_units_ == "gaussian":
             mean, covariance = gaussian_of_incomplete(X)
             noise = np.random.default_rng(rng.randint(2**31 - 1))
             return gaussian_conditional_draw(X, mean, covariance, noise).astype(X.dtype)
-        if self.visible_units != "categorical":
+        if self.visible_units_ != "categorical":
             guess = np.nanmean(np.where(np.all(missing, axis=0), 0.0, X), axis=0)
         else:
             guess = np.zeros(X.shape[1], dtype=X.dtype)
@@ -350,9 +472,10 @@ class RBMImputer(TransformerMixin, BaseEstimator):
         Gaussian units get a draw: a mean has no spread, and sigma would
         shrink to fit it; categorical units too: a row holds one level.
         """
-        if self.visible_units in MEAN_VALUED:
+        if self.visible_units_ in MEAN_VALUED:
             return rbm.conditional_mean(incomplete, n_steps=20, burn_in=self.burn_in)
         return rbm.conditional_sample(incomplete, n_steps=self.burn_in + 1)[0]
+
 
     @transactional
     def transform(self, X):
@@ -373,9 +496,11 @@ class RBMImputer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         start = time.perf_counter()
+        if self.visible_units_ == "table":
+            return self._transform_table(X)
         X = self._as_nan(self._validate(X, reset=False))
         modelled = X[:, ~self.empty_features_]
-        if self.visible_units == "categorical":
+        if self.visible_units_ == "categorical":
             self._check_known_codes(modelled)
         if self.sample_posterior:
             filled = self.rbm_.conditional_sample(
@@ -386,7 +511,7 @@ class RBMImputer(TransformerMixin, BaseEstimator):
                 modelled, n_steps=self.n_steps, burn_in=self.burn_in,
                 random_state=self.random_state,
             )  # fmt: skip
-            if self.visible_units == "categorical":
+            if self.visible_units_ == "categorical":
                 # the level probabilities, one-hot layout: the most probable level
                 filled = self.rbm_._rows_of_visible(filled)
         filled = filled.astype(X.dtype, copy=False)
@@ -425,3 +550,35 @@ class RBMImputer(TransformerMixin, BaseEstimator):
         if self.indicator_ is not None:
             return np.concatenate([imputed, self.indicator_.get_feature_names_out(names)])
         return imputed
+
+
+def _first_table_guess(frame, types, rng):
+    """The table with its missing entries drawn from simple models of each column.
+
+    Real columns: the conditional of the maximum-likelihood Gaussian of the
+    real columns (EM), which keeps their covariance; binary and categorical
+    columns: their observed frequencies.  A draw, not a mean, so that the
+    first round sees the columns' spread.
+    """
+    filled = frame.copy()
+    real = [j for j, kind in enumerate(types) if kind == "gaussian"]
+    if real:
+        values = frame.iloc[:, real].apply(pd.to_numeric).to_numpy(dtype=np.float64, na_value=np.nan)
+        if np.isnan(values).any():
+            mean, covariance = gaussian_of_incomplete(values)
+            drawn = gaussian_conditional_draw(values, mean, covariance, rng)
+            for k, j in enumerate(real):
+                filled.isetitem(j, pd.Series(drawn[:, k], index=frame.index).astype(frame.dtypes.iloc[j]))
+    for j, kind in enumerate(types):
+        if kind == "gaussian":
+            continue
+        column = frame.iloc[:, j]
+        gaps = np.asarray(column.isna())
+        if gaps.any():
+            levels, counts = np.unique(column[~gaps].to_numpy(dtype=object).astype(str), return_counts=True)
+            observed = column[~gaps].to_numpy(dtype=object)
+            picks = rng.choice(len(observed), size=int(gaps.sum()))
+            values = column.to_numpy(dtype=object).copy()
+            values[gaps] = observed[picks]
+            filled.isetitem(j, pd.Series(values, index=frame.index).astype(frame.dtypes.iloc[j]))
+    return filled

@@ -1,6 +1,7 @@
 """RBMImputer: scikit-learn's imputer idiom over clamped RBM sampling."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -145,3 +146,76 @@ def test_imputer_verbose_reports_each_round(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[1:3] for line in lines[:2]] == [["round", "1/2"], ["round", "2/2"]]
     assert "filled 10 missing entries of 40 rows" in lines[2]
+
+
+def mixed_table(seed, n_rows=400):
+    rng = np.random.default_rng(seed)
+    size = rng.normal(size=n_rows)
+    table = pd.DataFrame({
+        "size": size,
+        "weight": 2.0 * size + rng.normal(scale=0.5, size=n_rows),
+        "large": size > 0,
+        "kind": pd.Categorical(np.where(size > 0.5, "big", "small")),
+        "colour": rng.choice(["red", "green"], size=n_rows),
+    })
+    holes = table.copy()
+    holes["large"] = holes["large"].astype("boolean")
+    mask = rng.random(table.shape) < 0.2
+    for j, column in enumerate(table.columns):
+        holes.loc[mask[:, j], column] = None if holes[column].dtype == object else np.nan
+    return table, holes, mask
+
+
+def test_auto_fills_a_mixed_table_in_its_own_dtypes(suite_seed):
+    table, holes, mask = mixed_table(suite_seed)
+    imputer = RBMImputer(n_iter=40, random_state=suite_seed)
+    filled = imputer.fit_transform(holes)
+    assert imputer.visible_units_ == "table"
+    assert isinstance(filled, pd.DataFrame) and list(filled.columns) == list(table.columns)
+    assert list(filled.dtypes) == list(holes.dtypes)
+    assert not filled.isna().any().any()
+    observed = ~mask
+    for j, column in enumerate(table.columns):
+        kept = filled[column][observed[:, j]].astype(object).to_numpy()
+        assert (kept == holes[column][observed[:, j]].astype(object).to_numpy()).all()
+    assert set(filled["kind"]) <= {"big", "small"}
+    # "kind" follows from size, weight and "large": filled far better than
+    # the majority level (about 0.69), whose accuracy bounds a column-blind fill
+    holes_kind = mask[:, 3]
+    accuracy = (filled["kind"][holes_kind] == table["kind"][holes_kind]).mean()
+    majority = table["kind"].value_counts(normalize=True).max()
+    spread = np.sqrt(majority * (1 - majority) / holes_kind.sum())
+    assert accuracy > majority + 3 * spread
+
+
+def test_auto_picks_units_from_the_columns(suite_seed):
+    rng = np.random.default_rng(suite_seed)
+    binary = (rng.random((60, 4)) < 0.5).astype(float)
+    real = rng.normal(size=(60, 4))
+    for X, units in [(binary, "bernoulli"), (real, "gaussian"),
+                     (np.column_stack([binary[:, :2], real[:, :2]]), "table")]:
+        holes = X.copy()
+        holes[::7, 1] = np.nan
+        imputer = RBMImputer(n_components=4, n_iter=2, random_state=0)
+        filled = imputer.fit_transform(holes)
+        assert imputer.visible_units_ == units
+        assert isinstance(filled, np.ndarray) and not np.isnan(filled).any()
+
+
+def test_draws_reproduce_the_spread_of_the_missing_values(suite_seed):
+    rng = np.random.default_rng(suite_seed)
+    X = rng.multivariate_normal([0.0, 0.0, 0.0], [[1, 0.6, 0.3], [0.6, 1, 0.5], [0.3, 0.5, 1]],
+                                size=1500)
+    holes = X.copy()
+    gaps = rng.random(len(X)) < 0.3
+    holes[gaps, 0] = np.nan
+    draws = RBMImputer(n_components=8, n_iter=20, sample_posterior=True,
+                       random_state=suite_seed).fit_transform(holes)[gaps, 0]
+    means = RBMImputer(n_components=8, n_iter=20, random_state=suite_seed).fit_transform(holes)[gaps, 0]
+    truth = X[gaps, 0]
+    # draws spread as the missing values do (a variance ratio's standard error
+    # is about sqrt(2 / n) each, n ~ 450); means spread less (by the
+    # conditional variance, here about 0.6 of it)
+    ratio = draws.var() / truth.var()
+    assert abs(ratio - 1.0) < 5 * np.sqrt(4.0 / gaps.sum())
+    assert means.var() / truth.var() < 0.75
