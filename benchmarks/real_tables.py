@@ -56,7 +56,9 @@ LOADERS = {"digits": load_digits, "breast_cancer": load_breast_cancer, "wine": l
 RBM_SETTINGS = {
     "diagonal Gaussian RBM (16 hidden, learned sigma, centered, 200 epochs)": dict(
         n_components=16, learn_sigma=True, centered=True, n_iter=200),
-    "whitened Gaussian RBM (the same, whiten=True, learning_rate 0.05)": dict(
+    "whitened, fixed sigma (whiten=True, 16 hidden, centered, 200 epochs)": dict(
+        n_components=16, centered=True, n_iter=200, whiten=True),
+    "whitened, learned sigma, learning_rate 0.05": dict(
         n_components=16, learn_sigma=True, centered=True, n_iter=200, whiten=True,
         learning_rate=0.05),
 }
