@@ -1,6 +1,6 @@
 """
 A mixed table: one RBM for categories, yes/no columns and measurements
-=====================================================================
+======================================================================
 
 Real tables mix column types.  The Palmer penguins (the ``palmerpenguins``
 package) have a species, an island, a sex and a year, which are categories,

@@ -221,6 +221,15 @@ learn_sigma : bool, default=True
             X = pd.DataFrame(array)
             if array.dtype.kind in "biuf":
                 X = X.astype(array.dtype)
+        for j in range(X.shape[1]):
+            column = X.iloc[:, j]
+            if column.dtype == object and any(
+                isinstance(value, (list, tuple, dict, set, np.ndarray)) for value in column
+            ):
+                raise ValueError(
+                    f"Column {X.columns[j]!r} holds a sequence where one value belongs; each "
+                    "entry of X must be one number or one category."
+                )
         _check_feature_names(self, X, reset=reset)
         _check_n_features(self, X, reset=reset)
         if X.shape[0] < 1 or X.shape[1] < 1:

@@ -20,6 +20,7 @@ import copy
 import functools
 
 import numpy as np
+import pandas as pd
 
 
 class Transaction:
@@ -90,7 +91,9 @@ def _attributes_snapshot(obj):
 
 def _snapshot(value):
     """A deep copy of ``value`` that shares its NumPy arrays."""
-    if isinstance(value, np.ndarray):
+    if isinstance(value, (np.ndarray, np.dtype, pd.api.extensions.ExtensionDtype)):
+        # dtypes are immutable values too, and a copy of one would be a new
+        # object, which pickles differently from the shared original
         return value
     if isinstance(value, dict):
         return {key: _snapshot(item) for key, item in value.items()}

@@ -19,6 +19,7 @@ import skebm
 from skebm import (
     BernoulliRBM,
     CategoricalRBM,
+    TableRBM,
     DBN,
     DBNClassifier,
     DivergenceError,
@@ -39,6 +40,7 @@ SMALL = {
     RBMImputer: dict(n_components=3, n_iter=2, n_steps=5, burn_in=2, random_state=0),
     SpinRBM: dict(n_components=3, n_iter=2, random_state=0),
     CategoricalRBM: dict(n_components=3, n_iter=2, random_state=0),
+    TableRBM: dict(n_components=3, n_iter=2, random_state=0),
 }
 #: a setting whose training blows up, per estimator
 DIVERGING = {
@@ -49,6 +51,7 @@ DIVERGING = {
     RBMImputer: dict(learning_rate=1e6),
     SpinRBM: dict(learning_rate=1e6),
     CategoricalRBM: dict(learning_rate=1e6),
+    TableRBM: dict(learning_rate=1e6),
 }
 #: an out-of-range value of a parameter, per estimator
 BAD_PARAMETER = {
@@ -59,6 +62,7 @@ BAD_PARAMETER = {
     RBMImputer: dict(n_steps=0),
     SpinRBM: dict(n_components=0),
     CategoricalRBM: dict(handle_unknown="skip"),
+    TableRBM: dict(column_types="everything"),
 }
 #: how an estimator whose units are not 0/1 codes the binary data
 CODING = {SpinRBM: lambda X: 2.0 * X - 1.0}  # spins: 0/1 data is refused
