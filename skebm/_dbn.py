@@ -696,7 +696,9 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 out.append(_exact_bound(bk, layers, v, layer_states))
             else:
                 out.append(_sampled_bound(bk, layers, v, draws))
-        return np.concatenate(out) - log_z
+        # a whitened first layer models u = P (x - m): log p(x) = log p(u) + log |det P|
+        whitening = getattr(self.rbms_[0], "whitening_", None)
+        return np.concatenate(out) - log_z + (whitening.log_det if whitening is not None else 0.0)
 
     def score(self, X, y=None):
         """Mean lower bound on the log-likelihood of the rows of X, in nats.

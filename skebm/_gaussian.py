@@ -13,7 +13,7 @@ from ._layer import check_chain_settings
 from ._parameters import Parameter
 from ._transaction import transactional
 from ._units.gaussian import GaussianVisible, floored_variance
-from ._whitening import Whitening
+from ._whitening import Whitening, whitened_clamped_chain
 
 
 class GaussianBernoulliRBM(BaseRBM):
@@ -264,12 +264,10 @@ whiten : bool, default=False
         """Clamped Gibbs chains of a whitened model, in the original units.
 
         Given h the rows are Normal with a full covariance, so the missing
-        entries follow from the observed ones by the conditioning map of
-        each row's pattern (:meth:`Whitening.conditioning`): a draw is a
-        joint draw corrected towards the observed entries, and the
-        conditional mean (``draws=False``, averaged over the ``n_steps``
-        after ``burn_in``, as ``conditional_mean`` does) is the mean
-        corrected the same way.
+        entries are drawn from that Normal conditioned on each row's
+        observed ones (:func:`~skebm._whitening.whitened_clamped_chain`);
+        ``draws=False`` returns the mean of their conditional expectations
+        over the ``n_steps`` after ``burn_in``, as ``conditional_mean`` does.
         """
         X = self._validate_incomplete(X)
         check_chain_settings(n_samples, n_steps, n_units=sum(self.components_.shape),
@@ -278,28 +276,14 @@ whiten : bool, default=False
             raise ValueError(f"n_steps must be at least 1 to average over, got {n_steps!r}.")
         rng = self.random_state_ if random_state is None else check_random_state(random_state)
         seed = rng.randint(2**31 - 1)
-        bk = make_backend(None, np.float64, seed=seed)
-        noise = np.random.default_rng(seed)
-        whitening, layer = self.whitening_, self._layer(bk)
         values, missing = as_missing_mask(X.astype(np.float64))
-        values, missing = np.tile(values, (n_samples, 1)), np.tile(missing, (n_samples, 1)) > 0
-        patterns, which = np.unique(missing, axis=0, return_inverse=True)
-        variance = np.square(self.sigma_.astype(np.float64))
-        maps = np.stack([whitening.conditioning(variance, pattern) for pattern in patterns])
-        row_maps = maps[which.ravel()]
-        x = np.where(missing, whitening.mean, values)
-        total = np.zeros_like(x)
-        for step in range(burn_in + n_steps):
-            h = layer.sample_hidden(bk.asarray(whitening.apply(x)))
-            centre = whitening.invert(bk.to_numpy(layer.mean_visible(h)))
-            if draws:  # a joint draw of x | h, to be corrected towards the observed entries
-                centre += (noise.standard_normal(x.shape) * self.sigma_) @ whitening.inverse
-            # c + A (x - c): the maps' columns of missing entries are zero
-            x = centre + np.matmul(row_maps, (values - centre)[:, :, None])[:, :, 0]
-            if not draws and step >= burn_in:
-                total += x
-        out = total / n_steps if not draws else x
-        out = np.where(missing, out, values).astype(X.dtype, copy=False)
+        state, average = whitened_clamped_chain(
+            self._layer(make_backend(None, np.float64, seed=seed)), self.whitening_,
+            self.sigma_.astype(np.float64), slice(None), np.tile(values, (n_samples, 1)),
+            np.tile(missing, (n_samples, 1)) > 0, n_steps if not draws else 0,
+            n_steps if draws else burn_in, np.random.default_rng(seed),
+        )  # fmt: skip
+        out = (state if draws else average).astype(X.dtype, copy=False)
         return out.reshape(n_samples, *X.shape) if draws else out
 
     def _fitted_params(self):

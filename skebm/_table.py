@@ -4,6 +4,7 @@ import functools
 
 import numpy as np
 import pandas as pd
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import (
     _check_feature_names,
@@ -12,13 +13,17 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
+from ._backend import make_backend
 from ._base import BaseRBM
 from ._categorical import _level_positions, _unique_levels
+from ._layer import check_chain_settings
 from ._parameters import Parameter
+from ._transaction import transactional
 from ._units.bernoulli import BernoulliVisible
 from ._units.categorical import CategoricalVisible
 from ._units.gaussian import GaussianVisible, floored_variance
 from ._units.mixed import MixedVisible
+from ._whitening import Whitening, whitened_clamped_chain
 
 #: the column types, in the order their blocks take in the visible vector
 COLUMN_TYPES = ("binary", "categorical", "gaussian")
@@ -139,6 +144,22 @@ learn_sigma : bool, default=True
     deviation.""",
         ),
     )
+    _extra_parameters += (
+        Parameter(
+            "whiten",
+            True,
+            ["boolean"],
+            """\
+whiten : bool, default=True
+    Model the real columns whitened by their training covariance
+    (``whitening_``), as :class:`GaussianBernoulliRBM` does with
+    ``whiten=True``: the model with zero weights has their
+    maximum-likelihood full-covariance Gaussian, and the conditional of
+    missing real entries uses their correlations.  Every method takes and
+    returns the columns in their own units; ``score_samples`` stays the
+    likelihood of the rows.""",
+        ),
+    )
     _default_overrides = {"learning_rate": 0.01}
 
     # ------------------------------------------------------------------------
@@ -158,7 +179,8 @@ learn_sigma : bool, default=True
                 levels = [len(self.categories_[j]) for j in columns]
                 units, width = CategoricalVisible(levels), sum(levels)
             else:
-                units, width = GaussianVisible(learn_sigma=self.learn_sigma), len(columns)
+                units = GaussianVisible(learn_sigma=self.learn_sigma, whitened=self.whiten)
+                width = len(columns)
             blocks.append((units, slice(start, start + width)))
             start += width
         return MixedVisible(blocks) if blocks else GaussianVisible()
@@ -282,6 +304,35 @@ learn_sigma : bool, default=True
             ]
         visible = self._encode(X, allow_missing=False)
         self._check_values(visible, reset=reset)
+        if reset and not warm:
+            if self.whiten and self._gaussian_columns():
+                self.whitening_ = Whitening.of(visible[:, self._real_block()])
+            elif hasattr(self, "whitening_"):
+                del self.whitening_
+        return self._whitened(visible)
+
+    def _real_block(self):
+        """The visible units of the real columns: the last block."""
+        n_real = len(self._gaussian_columns())
+        end = max(s.stop for s in self._layout())
+        return slice(end - n_real, end)
+
+    def _whitened(self, visible):
+        whitening = getattr(self, "whitening_", None)
+        if whitening is None:
+            return visible
+        visible = visible.copy()
+        block = self._real_block()
+        visible[:, block] = whitening.apply(visible[:, block])
+        return visible
+
+    def _unwhitened(self, visible):
+        whitening = getattr(self, "whitening_", None)
+        if whitening is None:
+            return visible
+        visible = np.array(visible, dtype=np.float64)
+        block = self._real_block()
+        visible[..., block] = whitening.invert(visible[..., block])
         return visible
 
     def _validate_incomplete(self, X):
@@ -358,18 +409,25 @@ learn_sigma : bool, default=True
         return self._validate_X(X, reset=False)
 
     def _rows_of_visible(self, v):
-        return self._decode(v)
+        return self._decode(self._unwhitened(v))
 
     # ------------------------------------------------------------------------
     # rows out as tables
     # ------------------------------------------------------------------------
     @functools.wraps(BaseRBM.sample)
     def sample(self, n_samples=1, **kwargs):
-        return self._decode(super().sample(n_samples, **kwargs))
+        return self._decode(self._unwhitened(super().sample(n_samples, **kwargs)))
 
     @functools.wraps(BaseRBM.gibbs)
     def gibbs(self, v):
-        return self._decode(super().gibbs(v))
+        return self._decode(self._unwhitened(super().gibbs(v)))
+
+    @functools.wraps(BaseRBM.free_energy)
+    def free_energy(self, X):
+        # F of the rows in their own units: p(x) = p(u) |det P| for the real columns
+        free_energy = super().free_energy(X)
+        whitening = getattr(self, "whitening_", None)
+        return free_energy if whitening is None else free_energy - whitening.log_det
 
     def inverse_transform(self, H):
         """The most probable row given hidden vectors, as a table.
@@ -385,7 +443,7 @@ learn_sigma : bool, default=True
             Real columns at their conditional means, binary and categorical
             ones at their most probable value.
         """
-        return self._decode(super().inverse_transform(H), means=True)
+        return self._decode(self._unwhitened(super().inverse_transform(H)), means=True)
 
     def conditional_sample(self, X, **kwargs):
         """Draws of each row's missing entries given its observed ones, as tables.
@@ -408,7 +466,10 @@ learn_sigma : bool, default=True
             One table per draw (``n_samples``), each with the rows' missing
             entries drawn and the observed ones as given.
         """
-        draws = super().conditional_sample(X, **kwargs)
+        if getattr(self, "whitening_", None) is not None:
+            draws = self._whitened_chains(X, draws=True, **kwargs)
+        else:
+            draws = super().conditional_sample(X, **kwargs)
         return [self._decode(draw) for draw in draws]
 
     def conditional_mean(self, X, **kwargs):
@@ -430,7 +491,36 @@ learn_sigma : bool, default=True
         X_filled : DataFrame of shape (n_rows, n_features)
             The rows with their missing entries filled.
         """
+        if getattr(self, "whitening_", None) is not None:
+            return self._decode(self._whitened_chains(X, draws=False, **kwargs), means=True)
         return self._decode(super().conditional_mean(X, **kwargs), means=True)
+
+    @transactional
+    def _whitened_chains(self, X, *, draws, n_samples=1, n_steps=200, burn_in=50,
+                         random_state=None, method="gibbs", n_temperatures=None):  # fmt: skip
+        """Clamped chains with the real columns whitened (see GaussianBernoulliRBM's)."""
+        if method != "gibbs":
+            raise ValueError(
+                f"method={method!r}: with whitened real columns (whiten=True) the missing "
+                "entries are drawn by Gibbs chains on their full-covariance conditional; "
+                "use method='gibbs'."
+            )
+        visible = self._validate_incomplete(X)
+        check_chain_settings(n_samples, n_steps, n_units=sum(self.components_.shape),
+                             n_rows=visible.shape[0])  # fmt: skip
+        if not draws and n_steps < 1:
+            raise ValueError(f"n_steps must be at least 1 to average over, got {n_steps!r}.")
+        rng = self.random_state_ if random_state is None else check_random_state(random_state)
+        seed = rng.randint(2**31 - 1)
+        missing = np.isnan(visible)
+        state, average = whitened_clamped_chain(
+            self._layer(make_backend(None, np.float64, seed=seed)), self.whitening_,
+            self.sigma_.astype(np.float64), self._real_block(),
+            np.tile(np.where(missing, 0.0, visible), (n_samples, 1)),
+            np.tile(missing, (n_samples, 1)), 0 if draws else n_steps,
+            n_steps if draws else burn_in, np.random.default_rng(seed),
+        )  # fmt: skip
+        return state.reshape(n_samples, *visible.shape) if draws else average
 
 
 def _as_dtype(values, dtype, kind):

@@ -165,3 +165,50 @@ def gaussian_conditional_draw(X, mean, covariance, rng):
             mean[pattern] + deviations @ gain.T + noise @ np.linalg.cholesky(spread).T
         )
     return filled
+
+
+def whitened_clamped_chain(layer, whitening, sigma, block, rows, missing, n_steps, burn_in, noise):
+    """Clamped Gibbs chains of a model whose visible columns ``block`` are whitened reals.
+
+    ``rows`` are visible rows (NumPy) in which the ``block`` columns hold the
+    real values ``x`` themselves, not their whitened ``u``; ``missing`` is
+    True where an entry is free.  Each step draws ``h`` given the rows
+    (``x`` whitened on the way), then the free entries outside the block
+    from their own conditional given ``h``, and the block's free entries
+    from ``x | h`` conditioned on the row's observed block entries: a joint
+    draw corrected towards them (:meth:`Whitening.conditioning`, one map
+    per pattern of free entries).  Returns the last state and the mean,
+    over the ``n_steps`` after ``burn_in``, of the free entries' conditional
+    expectations given each step's ``h`` (Rao-Blackwellised; the observed
+    entries as given).
+    """
+    bk = layer.bk
+    free = np.asarray(missing, dtype=bool)
+    inner = free[:, block]
+    patterns, which = np.unique(inner, axis=0, return_inverse=True)
+    maps = np.stack([whitening.conditioning(np.square(sigma), p) for p in patterns])
+    row_maps = maps[which.ravel()]
+    state = np.where(free, 0.0, rows)
+    state[:, block] = np.where(inner, whitening.mean, rows[:, block])
+    observed_x = state[:, block].copy()
+    total = np.zeros_like(state)
+    for step in range(burn_in + n_steps):
+        visible = state.copy()
+        visible[:, block] = whitening.apply(state[:, block])
+        h = layer.sample_hidden(bk.asarray(visible))
+        mean = bk.to_numpy(layer.mean_visible(h))
+        drawn = bk.to_numpy(layer.sample_visible(h))
+        # outside the block: the units' own draw, observed entries kept
+        state = np.where(free, drawn, state)
+        centre = whitening.invert(mean[:, block])
+        joint = centre + (noise.standard_normal(centre.shape) * sigma) @ whitening.inverse
+        state[:, block] = joint + np.matmul(row_maps, (observed_x - joint)[:, :, None])[:, :, 0]
+        if step >= burn_in:
+            expected = np.where(free, mean, state)
+            expected[:, block] = centre + np.matmul(
+                row_maps, (observed_x - centre)[:, :, None]
+            )[:, :, 0]
+            total += expected
+    average = total / max(n_steps, 1)
+    # observed entries exactly as given (the correction reproduces them up to rounding)
+    return np.where(free, state, rows), np.where(free, average, rows)

@@ -168,7 +168,7 @@ def mixed_table(seed, n_rows=400):
 
 def test_auto_fills_a_mixed_table_in_its_own_dtypes(suite_seed):
     table, holes, mask = mixed_table(suite_seed)
-    imputer = RBMImputer(n_iter=40, random_state=suite_seed)
+    imputer = RBMImputer(n_iter=100, random_state=suite_seed)
     filled = imputer.fit_transform(holes)
     assert imputer.visible_units_ == "table"
     assert isinstance(filled, pd.DataFrame) and list(filled.columns) == list(table.columns)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.special import expit, logsumexp, softmax
+from scipy.stats import multivariate_normal
 from sklearn.base import clone
 
 from model_state import assert_rejected_without_change
@@ -35,9 +36,9 @@ def tiny_table(seed, n_rows=300):
 
 @pytest.fixture
 def tiny(suite_seed):
-    """A fitted 3-hidden-unit model with random parameters set by hand."""
+    """A fitted 3-hidden-unit model with random parameters set by hand (no whitening)."""
     table = tiny_table(suite_seed)
-    rbm = TableRBM(n_components=3, n_iter=0, random_state=suite_seed).fit(table)
+    rbm = TableRBM(n_components=3, n_iter=0, whiten=False, random_state=suite_seed).fit(table)
     rng = np.random.default_rng(suite_seed + 1)
     rbm.components_ = rng.normal(scale=0.8, size=(3, 5))
     rbm.intercept_hidden_ = rng.normal(scale=0.5, size=3)
@@ -185,3 +186,34 @@ def test_bad_tables_are_refused_without_change(suite_seed):
     assert_rejected_without_change(rbm, lambda: rbm.fit(words), "not numbers")
     rbm.set_params(column_types=["binary", "gaussian"])
     assert_rejected_without_change(rbm, lambda: rbm.fit(table), "column_types has 2 entries")
+
+
+def test_whitened_real_columns_zero_weights_are_the_gaussian_of_the_table(suite_seed):
+    rng = np.random.default_rng(suite_seed + 100)  # not tiny_table's stream
+    table = tiny_table(suite_seed)
+    table["weight"] = 3.0 * table["size"] + rng.normal(scale=0.5, size=len(table))
+    rbm = TableRBM(n_components=3, n_iter=0, random_state=suite_seed).fit(table)
+    rbm.components_[:] = 0.0
+    rbm.intercept_visible_[-2:] = 0.0
+    rbm.sigma_[:] = 1.0
+    real = table[["size", "weight"]].to_numpy()
+    whitening = rbm.whitening_
+    covariance = (whitening.eigenvectors * whitening.eigenvalues) @ whitening.eigenvectors.T
+    # the ML covariance, floored by a millionth of the mean variance
+    np.testing.assert_allclose(covariance, np.cov(real.T, bias=True), atol=1e-4)
+    a = rbm.intercept_visible_
+    # W = 0: independent columns, the real ones the ML Gaussian of the two
+    expected = (
+        np.where(table["flag"], a[0], 0.0) - np.logaddexp(0.0, a[0])
+        + a[1:4][pd.Categorical(table["level"], categories=LEVELS).codes] - logsumexp(a[1:4])
+        + multivariate_normal(real.mean(axis=0), covariance).logpdf(real)
+    )
+    np.testing.assert_allclose(rbm.score_samples(table), expected, atol=1e-5)
+    # the conditional mean of a missing real entry is the Gaussian regression on the other
+    holes = table[:3].copy()
+    holes["weight"] = np.nan
+    filled = rbm.conditional_mean(holes, n_steps=3, burn_in=0, random_state=0)
+    slope = covariance[0, 1] / covariance[0, 0]
+    np.testing.assert_allclose(
+        filled["weight"], real[:, 1].mean() + slope * (real[:3, 0] - real[:, 0].mean()), atol=1e-5
+    )
