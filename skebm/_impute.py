@@ -396,18 +396,20 @@ default="auto"
                 )
         return rbm
 
+    def _fill(self, modelled):
+        """The rows with their missing entries filled: conditional means, or one draw."""
+        if self.sample_posterior:
+            return self.rbm_.conditional_sample(
+                modelled, n_steps=self.burn_in + self.n_steps, random_state=self.random_state
+            )[0]
+        return self.rbm_.conditional_mean(
+            modelled, n_steps=self.n_steps, burn_in=self.burn_in, random_state=self.random_state
+        )
+
     def _transform_table(self, X):
         frame = self._table(X, reset=False)
         modelled = frame.loc[:, ~self.empty_features_]
-        if self.sample_posterior:
-            filled = self.rbm_.conditional_sample(
-                modelled, n_steps=self.burn_in + self.n_steps, random_state=self.random_state
-            )[0]
-        else:
-            filled = self.rbm_.conditional_mean(
-                modelled, n_steps=self.n_steps, burn_in=self.burn_in,
-                random_state=self.random_state,
-            )  # fmt: skip
+        filled = self._fill(modelled)
         filled.index = frame.index
         if self.keep_empty_features:
             filled = pd.concat(
@@ -502,18 +504,10 @@ default="auto"
         modelled = X[:, ~self.empty_features_]
         if self.visible_units_ == "categorical":
             self._check_known_codes(modelled)
-        if self.sample_posterior:
-            filled = self.rbm_.conditional_sample(
-                modelled, n_steps=self.burn_in + self.n_steps, random_state=self.random_state
-            )[0]
-        else:
-            filled = self.rbm_.conditional_mean(
-                modelled, n_steps=self.n_steps, burn_in=self.burn_in,
-                random_state=self.random_state,
-            )  # fmt: skip
-            if self.visible_units_ == "categorical":
-                # the level probabilities, one-hot layout: the most probable level
-                filled = self.rbm_._rows_of_visible(filled)
+        filled = self._fill(modelled)
+        if not self.sample_posterior and self.visible_units_ == "categorical":
+            # the level probabilities, one-hot layout: the most probable level
+            filled = self.rbm_._rows_of_visible(filled)
         filled = filled.astype(X.dtype, copy=False)
         if self.keep_empty_features:
             full = np.zeros_like(X)
