@@ -1,6 +1,7 @@
 """A deep belief network fine-tuned as a classifier by backpropagation."""
 
 from numbers import Integral, Real
+from types import SimpleNamespace
 
 import numpy as np
 import scipy.sparse as sp
@@ -17,6 +18,7 @@ from ._data import row_blocks
 from ._dbn import _LAYER_CONSTRAINTS, DBN, check_layer_sizes
 from ._training.early_stopping import EarlyStopping
 from ._exceptions import DivergenceError
+from ._optim import OPTIMIZERS, SGD, make_optimizer
 from ._transaction import Transaction
 
 
@@ -56,9 +58,13 @@ momentum, weight_decay, n_chains, centered : one value or a tuple with one value
         DBN's: they give the better start for fine-tuning, whereas the DBN's
         give the better features for a model on top.
     fine_tune_learning_rate : float, default=0.1
-        SGD step size of the fine-tuning.
+        Step size of the fine-tuning.
     fine_tune_momentum : float, default=0.9
-        Momentum of the fine-tuning.
+        Momentum of the fine-tuning (SGD).
+    fine_tune_optimizer : {"sgd", "adam"}, default="sgd"
+        The optimiser of the fine-tuning, one of the RBMs' (see ``optimizer``
+        of :class:`BernoulliRBM`): SGD with ``fine_tune_momentum``, or Adam
+        (use a ``fine_tune_learning_rate`` of about 1e-3).
     fine_tune_n_iter : int, default=200
         Most epochs of fine-tuning.
     fine_tune_batch_size : int, default=32
@@ -145,6 +151,7 @@ momentum, weight_decay, n_chains, centered : one value or a tuple with one value
         "layer_input": [StrOptions({"sample", "probability"})],
         "fine_tune_learning_rate": [Interval(Real, 0, None, closed="neither")],
         "fine_tune_momentum": [Interval(Real, 0, 1, closed="left")],
+        "fine_tune_optimizer": [StrOptions(OPTIMIZERS.keys())],  # live: registered ones count
         "fine_tune_n_iter": [Interval(Integral, 0, None, closed="left")],
         "fine_tune_batch_size": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -177,6 +184,7 @@ momentum, weight_decay, n_chains, centered : one value or a tuple with one value
         layer_input="probability",
         fine_tune_learning_rate=0.1,
         fine_tune_momentum=0.9,
+        fine_tune_optimizer="sgd",
         fine_tune_n_iter=200,
         fine_tune_batch_size=32,
         alpha=0.0,
@@ -205,6 +213,7 @@ momentum, weight_decay, n_chains, centered : one value or a tuple with one value
         self.layer_input = layer_input
         self.fine_tune_learning_rate = fine_tune_learning_rate
         self.fine_tune_momentum = fine_tune_momentum
+        self.fine_tune_optimizer = fine_tune_optimizer
         self.fine_tune_n_iter = fine_tune_n_iter
         self.fine_tune_batch_size = fine_tune_batch_size
         self.alpha = alpha
@@ -322,6 +331,27 @@ momentum, weight_decay, n_chains, centered : one value or a tuple with one value
         train, val = next(splitter.split(np.zeros(n_rows), y_index))
         return np.sort(train), np.sort(val)
 
+    def _optimizer(self):
+        """The fine-tuning's optimiser, from the registry the RBMs' ``optimizer`` names.
+
+        SGD keeps its velocity in steps (``v <- m v - lr g``, ``w <- w + v``),
+        the classic form of momentum for backpropagation.
+        """
+        settings = SimpleNamespace(
+            learning_rate=self.fine_tune_learning_rate, momentum=self.fine_tune_momentum,
+            weight_decay=0.0,
+        )  # fmt: skip
+        optimizer = make_optimizer(self.fine_tune_optimizer, settings)
+        if not hasattr(optimizer, "update_all"):
+            raise ValueError(
+                f"fine_tune_optimizer={self.fine_tune_optimizer!r} has no update_all, the "
+                "step of every parameter at once that fine-tuning takes; give the optimiser "
+                "one (see skebm._optim) or use 'sgd' or 'adam'."
+            )
+        if isinstance(optimizer, SGD):
+            optimizer.velocity = "step"
+        return optimizer
+
     def _fine_tune(self, bk, units, coefs, intercepts, X, y_index, train, val, n_epochs):
         """Mini-batch SGD with momentum on the cross-entropy, best weights kept.
 
@@ -332,7 +362,11 @@ momentum, weight_decay, n_chains, centered : one value or a tuple with one value
         onehot = np.eye(n_classes)[y_index]
         weights = [bk.asarray(w) for w in coefs]
         biases = [bk.asarray(b) for b in intercepts]
-        velocity = [bk.zeros(w.shape) for w in weights] + [bk.zeros(b.shape) for b in biases]
+        # the fine-tuned arrays, by name, for the optimiser (which updates them in place)
+        params = {f"coef{k}": w for k, w in enumerate(weights)}
+        params.update({f"intercept{k}": b for k, b in enumerate(biases)})
+        optimizer = self._optimizer()
+        state = optimizer.init_state(bk, params, tuple(params))
         X_train, T_train = bk.asarray(X[train]), bk.asarray(onehot[train])
         if val is not None:
             X_val, y_val = bk.asarray(X[val]), y_index[val]
@@ -344,7 +378,7 @@ momentum, weight_decay, n_chains, centered : one value or a tuple with one value
 
         # validation accuracy first, its loss to break ties
         early_stopping = EarlyStopping(self.n_iter_no_change, keep=keep)
-        lr, mom, alpha = self.fine_tune_learning_rate, self.fine_tune_momentum, self.alpha
+        lr, alpha = self.fine_tune_learning_rate, self.alpha
         n_train, batch = len(train), self.fine_tune_batch_size
         for epoch in range(1, n_epochs + 1):
             order = bk.permutation(n_train)
@@ -355,10 +389,9 @@ momentum, weight_decay, n_chains, centered : one value or a tuple with one value
                 masks = _dropout_masks(bk, weights, len(rows), self.input_dropout, self.dropout)
                 grads, loss = _backprop(bk, weights, biases, units, x, t, alpha, masks)
                 epoch_loss += loss * len(rows)
-                for param, vel, grad in zip(weights + biases, velocity, grads):
-                    vel *= mom
-                    vel -= lr * grad
-                    param += vel
+                # the optimisers ascend: minus the loss's gradients
+                ascent = {key: -grad for key, grad in zip(params, grads)}
+                optimizer.update_all(bk, params, state, ascent, 1.0)
             for w in weights:
                 if not bk.all_finite(w):
                     raise DivergenceError(

@@ -513,3 +513,14 @@ def test_classifier_fine_tunes_through_rectified_units(digits_split):
     assert clf.dbn_.rbms_[0].hidden_units_ == "rectified"
     # chance is 0.1 on ten classes; the fine-tuned network is far above it
     assert clf.score(X_test, y_test) > 0.5
+
+
+def test_classifier_fine_tunes_with_the_rbms_optimisers(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    settings = dict(hidden_layer_sizes=(64,), n_iter=3, fine_tune_n_iter=30, random_state=0)
+    adam = DBNClassifier(fine_tune_optimizer="adam", fine_tune_learning_rate=1e-3,
+                         **settings).fit(X_train, y_train)
+    # chance is 0.1 on ten classes; Adam fine-tunes the pretrained stack far above it
+    assert adam.score(X_test, y_test) > 0.8
+    with pytest.raises(ValueError, match="fine_tune_optimizer"):
+        DBNClassifier(fine_tune_optimizer="nesterov", **settings).fit(X_train, y_train)

@@ -27,6 +27,10 @@ estimators' ``optimizer`` parameter names one in :data:`OPTIMIZERS`):
 ``update_params(bk, params, state, grads, step_scale)``
     Apply the gradients ``grads`` of the other parameters, in place.
 
+``update_all(bk, params, state, grads, step_scale)`` (optional)
+    One update of every parameter from ``grads``, for a model with no
+    fused weight step (:class:`~skebm.DBNClassifier`'s fine-tuning).
+
 ``step_scale`` is the batch's share of a full batch.  A new optimiser is one
 class and one line in :data:`OPTIMIZERS`.
 """

@@ -59,22 +59,30 @@ class Adam:
         square += (1.0 - self.beta2) * grad * grad
         param += step * mean / ((square ** 0.5) * self._unbias + self.epsilon)
 
-    def fused_weight_step(self, bk, params, state, hidden, row_weights, visible, step_scale):
-        # one step count per update: the weight step comes first
+    def _count_step(self, bk, state):
+        """Count one update; its bias corrections, folded into the step and the denominator."""
         state["steps"] += 1.0
         t = float(bk.item(state["steps"][0]))
-        # bias corrections of both moments folded into the step and the denominator
         self._unbias = 1.0 / math.sqrt(1.0 - self.beta2**t)
-        step = self.learning_rate / (1.0 - self.beta1**t)
+        self._step = self.learning_rate / (1.0 - self.beta1**t)
+        return self._step
+
+    def fused_weight_step(self, bk, params, state, hidden, row_weights, visible, step_scale):
+        # one step count per update: the weight step comes first
+        step = self._count_step(bk, state)
         hidden *= row_weights  # weighted in place, as the samplers' after_update expect
         grad = bk.matmul(hidden.T, visible)
         grad *= step_scale
         if self.weight_decay:
             grad -= (step_scale * self.weight_decay) * params["W"]
         self._move(state, "W", params["W"], grad, step)
-        self._step = step
         return hidden.sum(axis=0)
 
     def update_params(self, bk, params, state, grads, step_scale):
         for key, grad in grads.items():
             self._move(state, key, params[key], grad * step_scale, self._step)
+
+    def update_all(self, bk, params, state, grads, step_scale):
+        """One update of every parameter from its gradient (a model with no fused weight step)."""
+        self._count_step(bk, state)
+        self.update_params(bk, params, state, grads, step_scale)

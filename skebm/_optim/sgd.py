@@ -33,7 +33,11 @@ class SGD:
     With momentum ``m`` each parameter keeps a velocity ``u <- m u + s g``
     (``s`` the step scale) and moves by ``learning_rate * u``; without it
     the parameter moves by ``learning_rate * s * g`` directly.  The weight
-    gradient is ``g_W - weight_decay * W``.
+    gradient is ``g_W - weight_decay * W``.  With ``velocity="step"`` the
+    velocity holds the step itself, ``u <- m u + learning_rate * s * g``,
+    and the parameter moves by ``u`` (Sutskever et al. 2013's form): the
+    same moves while the learning rate is constant, the form
+    :class:`~skebm.DBNClassifier`'s fine-tuning takes.
 
     Parameters
     ----------
@@ -43,14 +47,17 @@ class SGD:
         Fraction of the previous velocity kept.
     weight_decay : float, default=0.0
         L2 penalty on the weights.
+    velocity : {"gradient", "step"}, default="gradient"
+        What the velocity accumulates (see above).
     """
 
     parameters = ("learning_rate", MOMENTUM, WEIGHT_DECAY)
 
-    def __init__(self, learning_rate, momentum=0.0, weight_decay=0.0):
+    def __init__(self, learning_rate, momentum=0.0, weight_decay=0.0, velocity="gradient"):
         self.learning_rate = learning_rate
         self.momentum = momentum
         self.weight_decay = weight_decay
+        self.velocity = velocity
 
     def init_state(self, bk, params, keys):
         """A velocity of zeros per learned parameter."""
@@ -92,7 +99,12 @@ class SGD:
     def update_params(self, bk, params, velocity, grads, step_scale):
         lr, momentum = self.learning_rate, self.momentum
         for key, grad in grads.items():
-            if momentum:
+            if momentum and self.velocity == "step":
+                key_velocity = velocity[key]
+                key_velocity *= momentum
+                key_velocity += lr * (grad * step_scale)
+                params[key] += key_velocity
+            elif momentum:
                 key_velocity = velocity[key]
                 key_velocity *= momentum
                 key_velocity += grad * step_scale
@@ -100,3 +112,7 @@ class SGD:
             else:
                 # no velocity to keep: it would be overwritten by the next step
                 params[key] += (lr * step_scale) * grad
+
+    def update_all(self, bk, params, velocity, grads, step_scale):
+        """One update of every parameter from its gradient (a model with no fused weight step)."""
+        self.update_params(bk, params, velocity, grads, step_scale)
