@@ -29,6 +29,7 @@ from sklearn.utils.validation import (
 )
 
 from ._backend import inference_backend
+from ._base import BaseRBM
 from ._bernoulli import BernoulliRBM
 from ._categorical import CategoricalRBM
 from ._conditional import pandas_missing_as_nan
@@ -39,7 +40,8 @@ from ._samplers import SAMPLERS
 from ._spin import SpinRBM
 from ._table import TableRBM
 from ._transaction import Transaction, transactional
-from ._units import HIDDEN_UNITS
+from ._units import HIDDEN_UNITS, RECTIFIED
+from ._units.rectified_visible import RectifiedVisible
 
 #: the per-layer training parameters: one value for every layer, or a tuple
 LAYER_PARAMS = (
@@ -94,6 +96,25 @@ class SampledInputRBM(BernoulliRBM):
     @staticmethod
     def _batch_transform(bk, batch):
         bk.bernoulli(batch, out=batch)
+
+
+class RectifiedInputRBM(BaseRBM):
+    """An RBM over the values of rectified hidden units: truncated-Gaussian visible units.
+
+    The layer above a layer of rectified hidden units models their values
+    (any ``h >= 0``) with visible units of the same kind
+    (:class:`~skebm._units.rectified_visible.RectifiedVisible`).  With
+    ``sample_input`` each mini-batch of the layer below's conditional means
+    is replaced by a draw of its rectified units, as :class:`SampledInputRBM`
+    draws binary states.
+    """
+
+    _visible_units = RectifiedVisible()
+    sample_input = True
+
+    def _batch_transform(self, bk, batch):
+        if self.sample_input:
+            RECTIFIED.sample(bk, batch, out=batch)
 
 
 #: the RBM of a first layer, by the name of its visible unit type (the
@@ -172,19 +193,19 @@ def build_rbms(estimator, n_layers_seeds):
     layer_params = per_layer_values(estimator, len(sizes))
     rbms = []
     for layer, (size, params, seed) in enumerate(zip(sizes, layer_params, n_layers_seeds)):
+        below = layer_params[layer - 1].get("hidden_units", "binary") if layer else None
         if layer == 0:
             cls = rbm_class(estimator.visible_units)
-        else:
+        elif below == "rectified":
+            cls = RectifiedInputRBM
+        elif below == "binary":
             cls = SampledInputRBM if estimator.layer_input == "sample" else BernoulliRBM
-        if layer + 1 < len(sizes) and params.get("hidden_units", "binary") != "binary":
-            # the layer above has binary visible units, which cannot model the
-            # values of another type (a rectified unit's are any h >= 0)
+        else:
+            # the layer above must model the values of these units
             raise ValueError(
-                f"Layer {layer} of {type(estimator).__name__}: hidden_units="
-                f"{params['hidden_units']!r} is only possible in the top layer, since the "
-                "layers above model the hidden units below with binary visible units; "
-                "use binary units below it, e.g. hidden_units=('binary', "
-                f"'{params['hidden_units']}') for two layers."
+                f"Layer {layer - 1} of {type(estimator).__name__}: hidden_units={below!r} "
+                "has no visible units to model its values in the layer above; use it in "
+                "the top layer only, or 'binary' or 'rectified' below it."
             )
         rbm = cls(
             n_components=size,
@@ -197,6 +218,8 @@ def build_rbms(estimator, n_layers_seeds):
             rbm._validate_params()
         except ValueError as exc:
             raise ValueError(f"Layer {layer} of {type(estimator).__name__}: {exc}") from exc
+        if cls is RectifiedInputRBM:
+            rbm.sample_input = estimator.layer_input == "sample"
         # progress lines name the network and the layer, counted from 1
         rbm._layer_label = f"{type(estimator).__name__} layer {layer + 1}/{len(sizes)}"
         rbms.append(rbm)
@@ -237,10 +260,12 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         :class:`CategoricalRBM`, whose rows ``sample`` and ``gibbs`` return
         as categories). Higher layers are binary.
     hidden_units : {"binary", "rectified"} or tuple, default="binary"
-        Hidden units of each layer (see :class:`BernoulliRBM`); a type other
-        than binary only in the top layer, whose values no layer above has
-        to model.  ``transform`` returns the top units' conditional means,
-        and :class:`DBNClassifier`'s forward pass follows each layer's units.
+        Hidden units of each layer (see :class:`BernoulliRBM`).  The layer
+        above a rectified one models its values with rectified visible units
+        (truncated Normals, ``v >= 0``), so the stack stays a generative
+        model with a bound on log p(x).  ``transform`` returns the top
+        units' conditional means, and :class:`DBNClassifier`'s forward pass
+        follows each layer's units.
     learning_rate : float, tuple or None, default=None
         Step size of each layer; None keeps each layer's own RBM default.
     n_iter : int or tuple of int, default=10
@@ -676,7 +701,9 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         sizes = [rbm.n_components for rbm in self.rbms_[:-1]]
         bk = self._backend(self._bound_seed, np.float64)
         layers = [rbm._layer(bk) for rbm in self.rbms_]
-        exact = sum(sizes) <= MAX_EXACT_BOUND_UNITS
+        exact = sum(sizes) <= MAX_EXACT_BOUND_UNITS and all(
+            layer.hidden.discrete for layer in layers[:-1]
+        )
         if exact:
             hidden = layers[0].hidden
             states = hidden.states(0, hidden.n_states(sum(sizes)), sum(sizes))
@@ -769,7 +796,12 @@ def _sampled_bound(bk, layers, v, draws):
             prob = bk.repeat_rows(prob, n_draws)
         else:
             total = total + layer_entropy
-        state = bk.less(bk.tile_rows(uniform, n_rows), prob)
+        if layer.hidden.discrete:
+            state = bk.less(bk.tile_rows(uniform, n_rows), prob)
+        else:
+            # continuous units draw their own states (the backend's seeded stream)
+            inputs = bk.repeat_rows(act, n_draws) if k == 0 else act
+            state = layer.hidden.sample_from_input(bk, inputs)
         states.append(state)
         parent = state
     below = bk.repeat_rows(v, n_draws)

@@ -498,12 +498,18 @@ def test_rectified_top_layer_is_what_transform_and_the_classifier_compute(binary
     assert np.all(np.isfinite(dbn.score_samples(binary_data[:5])))
 
 
-def test_rectified_units_below_the_top_are_refused_with_the_fix(binary_data):
-    dbn = DBN((6, 4), hidden_units="rectified", n_iter=1, random_state=0)
-    with pytest.raises(ValueError, match=r"Layer 0 of DBN: hidden_units='rectified' is only "
-                       r"possible in the top layer.*hidden_units=\('binary', 'rectified'\)"):
-        dbn.fit(binary_data)
-    assert not hasattr(dbn, "rbms_")
+def test_rectified_layers_stack_on_rectified_visible_units(binary_data):
+    from skebm._dbn import RectifiedInputRBM
+
+    for layer_input in ("sample", "probability"):
+        dbn = DBN((6, 4), hidden_units="rectified", layer_input=layer_input, n_iter=2,
+                  learning_rate=0.01, random_state=0).fit(binary_data)
+        assert isinstance(dbn.rbms_[1], RectifiedInputRBM)
+        assert dbn.transform(binary_data).min() > 0
+        assert dbn.sample(3, random_state=0).shape == (3, binary_data.shape[1])
+        # the bound: continuous intermediate states drawn, their entropy in closed form
+        bound = dbn.score_samples(binary_data[:10])
+        assert np.all(np.isfinite(bound)) and np.all(bound < 0)
 
 
 def test_classifier_fine_tunes_through_rectified_units(digits_split):

@@ -210,3 +210,37 @@ def test_a_changed_hidden_unit_type_never_meets_the_fitted_weights(how):
     assert rbm.hidden_units_ == "rectified"
     rbm.set_params(warm_start=False).fit(X)  # a new fit takes the new units
     assert rbm.hidden_units_ == "binary" and np.all(rbm.transform(X) < 1)
+
+
+def test_rectified_visible_units_by_quadrature():
+    """Log Z, p(v | h) and the free energy of rectified visible units, against integrals."""
+    from scipy import integrate
+
+    from skebm._dbn import RectifiedInputRBM
+
+    rng = np.random.default_rng(0)
+    X = np.abs(rng.normal(size=(40, 2)))
+    rbm = RectifiedInputRBM(n_components=2, n_iter=0, random_state=0).fit(X)
+    rbm.components_ = np.array([[0.8, -0.5], [-0.3, 0.6]])
+    rbm.intercept_hidden_ = np.array([0.2, -0.4])
+    rbm.intercept_visible_ = np.array([0.3, -0.2])
+    W, b, a = rbm.components_, rbm.intercept_hidden_, rbm.intercept_visible_
+
+    def unnormalised(v1, v2):
+        v = np.array([v1, v2])
+        return np.exp(a @ v - 0.5 * v @ v) * np.prod(1.0 + np.exp(b + W @ v))
+
+    z, _ = integrate.dblquad(lambda y, x: unnormalised(x, y), 0, 12, 0, 12, epsabs=1e-11)
+    assert rbm.estimate_log_partition("exact") == pytest.approx(np.log(z), abs=1e-6)
+    points = np.array([[0.1, 0.2], [1.5, 0.7], [3.0, 2.0]])
+    expected = [-np.log(unnormalised(*p)) for p in points]
+    np.testing.assert_allclose(rbm.free_energy(points), expected, rtol=1e-10)
+    # E[v | h]: a truncated Normal's mean, by quadrature
+    h = np.array([[1.0, 0.0]])
+    x = a + h @ W
+    for i in range(2):
+        mass, _ = integrate.quad(lambda v: np.exp(-0.5 * (v - x[0, i]) ** 2), 0, 30)
+        first, _ = integrate.quad(lambda v: v * np.exp(-0.5 * (v - x[0, i]) ** 2), 0, 30)
+        assert rbm.inverse_transform(h)[0, i] == pytest.approx(first / mass, rel=1e-8)
+    with pytest.raises(ValueError, match="values >= 0"):
+        rbm.transform(-points)

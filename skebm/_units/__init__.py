@@ -2,7 +2,9 @@
 
 Visible-unit types (subclasses of :class:`~skebm._units.base.VisibleUnits`)
 each back one estimator: ``bernoulli`` (:class:`~skebm.BernoulliRBM`),
-``gaussian``, ``categorical`` and ``spin``.  Hidden-unit types follow the
+``gaussian``, ``categorical``, ``spin``, ``mixed`` (blocks of the others
+side by side, :class:`~skebm.TableRBM`) and ``rectified_visible`` (the
+layer of a DBN above rectified hidden units).  Hidden-unit types follow the
 contract of :class:`~skebm._units.binary.BinaryUnits` (``mean``, ``sample``,
 ``sample_from_input``, ``unit_log_partition``, ``log_partition``,
 ``free_log_partition``, ``entropy``, ``log_probability``, ``own_energy``,
