@@ -116,8 +116,8 @@ class TableRBM(BaseRBM):
     >>> rbm = TableRBM(n_components=4, n_iter=20, random_state=0).fit(table)
     >>> rbm.column_types_
     ['gaussian', 'binary', 'categorical']
-    >>> rbm.sample(3, random_state=0).dtypes.tolist()
-    [dtype('float64'), dtype('bool'), CategoricalDtype(categories=['big', 'small'], ordered=False, categories_dtype=object)]
+    >>> rbm.sample(3, random_state=0).dtypes.astype(str).tolist()
+    ['float64', 'bool', 'category']
     """
 
     _extra_parameters = (
