@@ -313,9 +313,8 @@ whiten : bool, default=True
 
     def _real_block(self):
         """The visible units of the real columns: the last block."""
-        n_real = len(self._gaussian_columns())
-        end = max(s.stop for s in self._layout())
-        return slice(end - n_real, end)
+        end = max((s.stop for s in self._layout()), default=0)
+        return slice(end - len(self._gaussian_columns()), end)
 
     def _whitened(self, visible):
         whitening = getattr(self, "whitening_", None)
@@ -345,7 +344,7 @@ whiten : bool, default=True
     def _encode(self, X, *, allow_missing):
         """The visible rows of a table: 0/1, one-hot groups and real values; nan where missing."""
         slices = self._layout()
-        out = np.zeros((X.shape[0], slices and max(s.stop for s in slices) or 0))
+        out = np.zeros((X.shape[0], max((s.stop for s in slices), default=0)))
         for j, (kind, where) in enumerate(zip(self.column_types_, slices)):
             column = X.iloc[:, j]
             missing = np.asarray(column.isna(), dtype=bool)
