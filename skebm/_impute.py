@@ -569,7 +569,6 @@ def _first_table_guess(frame, types, rng):
         column = frame.iloc[:, j]
         gaps = np.asarray(column.isna())
         if gaps.any():
-            levels, counts = np.unique(column[~gaps].to_numpy(dtype=object).astype(str), return_counts=True)
             observed = column[~gaps].to_numpy(dtype=object)
             picks = rng.choice(len(observed), size=int(gaps.sum()))
             values = column.to_numpy(dtype=object).copy()
