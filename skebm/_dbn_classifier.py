@@ -271,6 +271,7 @@ momentum, weight_decay, n_chains, centered : one value or a tuple with one value
                     "rows (rows labelled -1 are unlabelled)."
                 )
             device = resolve_device(self.device)  # before pretraining, not after
+            self._optimizer()  # an optimiser fine-tuning cannot use is refused before pretraining too
             seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, size=3)
 
             dbn = self._make_dbn(int(seeds[0])).fit(X)
@@ -353,7 +354,7 @@ momentum, weight_decay, n_chains, centered : one value or a tuple with one value
         return optimizer
 
     def _fine_tune(self, bk, units, coefs, intercepts, X, y_index, train, val, n_epochs):
-        """Mini-batch SGD with momentum on the cross-entropy, best weights kept.
+        """Mini-batch steps of the fine-tuning optimiser on the cross-entropy, best weights kept.
 
         With validation rows, the weights of the epoch with the best validation
         accuracy are returned and ``history["best_epoch"]`` names that epoch.
