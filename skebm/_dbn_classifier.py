@@ -271,7 +271,7 @@ momentum, weight_decay, n_chains, centered : one value or a tuple with one value
                     "rows (rows labelled -1 are unlabelled)."
                 )
             device = resolve_device(self.device)  # before pretraining, not after
-            self._optimizer()  # an optimiser fine-tuning cannot use is refused before pretraining too
+            self._optimizer()  # refuses an unusable optimiser before pretraining
             seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, size=3)
 
             dbn = self._make_dbn(int(seeds[0])).fit(X)
