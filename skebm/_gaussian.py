@@ -12,7 +12,7 @@ from ._conditional import as_missing_mask
 from ._layer import check_chain_settings
 from ._parameters import Parameter
 from ._transaction import transactional
-from ._units.gaussian import GaussianVisible, floored_variance
+from ._units.gaussian import GaussianVisible, sigma_params
 from ._whitening import Whitening, whitened_clamped_chain
 
 
@@ -288,14 +288,9 @@ whiten : bool, default=False
 
     def _fitted_params(self):
         params = super()._fitted_params()
-        log_var = 2.0 * np.log(self.sigma_)
-        params["log_var"] = log_var
-        reference = getattr(self, "feature_var_", None)
-        params["log_var_data"] = (
-            np.log(floored_variance(reference, self.feature_mean_)).astype(log_var.dtype)
-            if reference is not None
-            else log_var
-        )
+        params.update(sigma_params(
+            self.sigma_, getattr(self, "feature_var_", None), getattr(self, "feature_mean_", None)
+        ))  # fmt: skip
         return params
 
     def _set_fitted_params(self, params):

@@ -21,7 +21,7 @@ from ._parameters import Parameter
 from ._transaction import transactional
 from ._units.bernoulli import BernoulliVisible
 from ._units.categorical import CategoricalVisible
-from ._units.gaussian import GaussianVisible, floored_variance
+from ._units.gaussian import GaussianVisible, sigma_params
 from ._units.mixed import MixedVisible
 from ._whitening import Whitening, whitened_clamped_chain
 
@@ -209,14 +209,12 @@ whiten : bool, default=True
         n_gaussian = len(self._gaussian_columns())
         if n_gaussian:
             # the real columns are the last visible units
-            log_var = 2.0 * np.log(self.sigma_)
-            params["log_var"] = log_var
-            reference = getattr(self, "feature_var_", None)
-            params["log_var_data"] = (
-                np.log(floored_variance(reference[-n_gaussian:], self.feature_mean_[-n_gaussian:]))
-                if reference is not None
-                else log_var
-            )
+            variance = getattr(self, "feature_var_", None)
+            params.update(sigma_params(
+                self.sigma_,
+                None if variance is None else variance[-n_gaussian:],
+                None if variance is None else self.feature_mean_[-n_gaussian:],
+            ))  # fmt: skip
         return params
 
     def _set_fitted_params(self, params):

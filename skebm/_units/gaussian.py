@@ -39,6 +39,19 @@ def floored_variance(var, mean):
     return np.where(constant, typical, var)
 
 
+
+def sigma_params(sigma, feature_var, feature_mean):
+    """``log_var`` and ``log_var_data`` of fitted units: from ``sigma_`` and the data's moments.
+
+    Without the data's variance (parameters set by hand) the reference is
+    ``log_var`` itself.
+    """
+    log_var = 2.0 * np.log(sigma)
+    if feature_var is None:
+        return {"log_var": log_var, "log_var_data": log_var}
+    reference = np.log(floored_variance(feature_var, feature_mean)).astype(log_var.dtype)
+    return {"log_var": log_var, "log_var_data": reference}
+
 class GaussianVisible(VisibleUnits):
     """Real-valued visible units, p(v_i | h) = Normal(a_i + (W^T h)_i, s_i^2).
 
