@@ -95,9 +95,7 @@ class Whitening:
         conditioning = np.zeros_like(covariance)
         conditioning[np.ix_(observed, observed)] = np.eye(int(observed.sum()))
         if observed.any() and missing.any():
-            c_mo = covariance[np.ix_(missing, observed)]
-            c_oo = covariance[np.ix_(observed, observed)]
-            conditioning[np.ix_(missing, observed)] = np.linalg.solve(c_oo, c_mo.T).T
+            conditioning[np.ix_(missing, observed)] = conditional_blocks(covariance, missing)[0]
         return conditioning
 
 

@@ -182,19 +182,18 @@ class MixedVisible(VisibleUnits):
                 if key in part:
                     params[key] = part[key]
 
+    def _first_message(self, name, X):
+        """The first block's ``name`` message about its columns of X, or None."""
+        if X.ndim != 2:
+            return None
+        messages = (getattr(units, name)(X[:, columns]) for units, columns in self.blocks)
+        return next((message for message in messages if message is not None), None)
+
     def range_message(self, X):
-        for units, columns in self.blocks:
-            message = units.range_message(X[:, columns]) if X.ndim == 2 else None
-            if message is not None:
-                return message
-        return None
+        return self._first_message("range_message", X)
 
     def rejection_message(self, X):
-        for units, columns in self.blocks:
-            message = units.rejection_message(X[:, columns]) if X.ndim == 2 else None
-            if message is not None:
-                return message
-        return None
+        return self._first_message("rejection_message", X)
 
     def range_hint(self, X_stats):
         return "".join(
