@@ -8,6 +8,10 @@
   same classifier's accuracy on real rows against other real rows (the
   floor: what it reaches on two samples of one distribution, 0.5 up to
   noise), so that each figure is read against its own floor;
+- with the model, the same test on each row's free energy alone: samples
+  that are typical for the model and real rows that are not (a model that
+  fits its training rows better than new ones) tell themselves apart there
+  before anywhere else;
 - a check that the samples are new: the share that equal a training row
   exactly (against the same share of held-out real rows), and the distances from each sample to its nearest training row
   against those from each held-out real row to its nearest training row (a
@@ -106,9 +110,10 @@ class SampleQuality:
     def summary(self):
         """The findings as text, one line each."""
         lines = []
+        width = max([30, *map(len, self.tests)])
         for name, test in self.tests.items():
             line = (
-                f"{name:30s} accuracy {test.accuracy:.3f} "
+                f"{name:{width}s} accuracy {test.accuracy:.3f} "
                 f"[{test.interval[0]:.3f}, {test.interval[1]:.3f}]"
             )
             if test.floor is not None:
@@ -144,9 +149,14 @@ def _two_sample_accuracy(classifier, first, second, cv, rng):
     return accuracy, (accuracy - half_width, accuracy + half_width)
 
 
+#: the name of the test on the model's free energy in ``SampleQuality.tests``
+FREE_ENERGY_TEST = "free energy (logistic regression)"
+
+
 def sample_quality(
-    samples, real, *, train=None, discriminators=None, cv=5, floor=True, random_state=0
-):
+    samples, real, *, train=None, model=None, discriminators=None, cv=5, floor=True,
+    random_state=0,
+):  # fmt: skip
     """Judge samples against real rows: classifier two-sample tests and a check for copies.
 
     Each discriminator is cross-validated (``cv`` stratified folds) at
@@ -169,6 +179,14 @@ def sample_quality(
         used).
     train : array-like of shape (n_train, n_features), default=None
         The model's training rows, for the check for copies.
+    model : fitted estimator with ``free_energy``, default=None
+        The model that drew the samples, whose ``free_energy`` takes the
+        rows as they are passed here.  Adds one more test,
+        :data:`FREE_ENERGY_TEST`: a logistic regression on each row's free
+        energy alone (its log-probability under the model up to log Z).  It
+        finds what no pixel-level discriminator needs to: held-out rows that
+        the model finds less probable than its own samples, the mark of a
+        model that fits its training rows better than new ones.
     discriminators : dict of str to classifier, default=None
         The classifiers; None uses a logistic regression, a random forest of
         500 trees and histogram gradient boosting.
@@ -200,6 +218,11 @@ def sample_quality(
     >>> bool(abs(quality.tests["logistic"].floor - 0.5) < 0.1)  # real vs real
     True
     """
+    if model is not None and not callable(getattr(model, "free_energy", None)):
+        raise TypeError(
+            f"model must be a fitted estimator with a free_energy method, got "
+            f"{type(model).__name__}; pass the RBM that drew the samples, or model=None."
+        )
     samples = check_array(samples, dtype=np.float64, input_name="samples")
     real = check_array(real, dtype=np.float64, input_name="real")
     if samples.shape[1] != real.shape[1]:
@@ -224,15 +247,26 @@ def sample_quality(
     n_floor = n if len(real) >= 2 * n else len(real) // 2
     floor_a, floor_b = real[order[:n_floor]], real[order[n_floor : 2 * n_floor]]
     quality = SampleQuality()
-    for name, classifier in discriminators.items():
-        accuracy, interval = _two_sample_accuracy(classifier, real_test, own, cv, rng)
+
+    def judge(classifier, features):
+        accuracy, interval = _two_sample_accuracy(
+            classifier, features(real_test), features(own), cv, rng
+        )
         test = TwoSampleTest(accuracy=accuracy, interval=interval, n_rows=2 * n)
         if floor and n_floor >= 2 * cv:
             test.floor, test.floor_interval = _two_sample_accuracy(
-                classifier, floor_a, floor_b, cv, rng
+                classifier, features(floor_a), features(floor_b), cv, rng
             )
             test.floor_rows = 2 * n_floor
-        quality.tests[name] = test
+        return test
+
+    for name, classifier in discriminators.items():
+        quality.tests[name] = judge(classifier, lambda rows: rows)
+    if model is not None:
+        # one column per row: this discriminator sees nothing but the likelihood
+        quality.tests[FREE_ENERGY_TEST] = judge(
+            LogisticRegression(), lambda rows: model.free_energy(rows)[:, None]
+        )
     if train is not None:
         train = check_array(train, dtype=np.float64, input_name="train")
         _check_copies(quality, samples, real_test, train)

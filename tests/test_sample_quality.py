@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from skebm import sample_quality
+from skebm import BernoulliRBM, sample_quality
+from skebm._sample_quality import FREE_ENERGY_TEST
 
 LOGISTIC = {"logistic": LogisticRegression()}
 
@@ -46,6 +47,39 @@ def test_copies_of_training_rows_are_found(suite_seed):
     assert "copies of training rows: 0.000 of the samples, 0.000" in new.summary()
 
 
+def _exact_draws(probabilities, states, n, rng):
+    return states[rng.choice(len(states), size=n, p=probabilities)]
+
+
+def test_the_free_energy_test_against_exact_draws(suite_seed):
+    rng = np.random.default_rng(suite_seed)
+    states = ((np.arange(2**6)[:, None] >> np.arange(6)) & 1).astype(float)
+    rbm = BernoulliRBM(n_components=3, n_iter=1, random_state=0).fit(states)
+    weights = np.random.default_rng(1).normal(scale=2.0, size=(3, 6))
+    rbm.components_, rbm.intercept_visible_ = weights, np.zeros(6)
+    rbm.intercept_hidden_ = -0.5 * weights.sum(axis=1)
+    log_p = -rbm.free_energy(states)
+    model = np.exp(log_p - log_p.max())
+    model /= model.sum()
+    samples = _exact_draws(model, states, 300, rng)
+    # real rows of the model itself: the free energy tells nothing
+    same = sample_quality(samples, _exact_draws(model, states, 600, rng), model=rbm,
+                          discriminators={}, random_state=suite_seed)  # fmt: skip
+    test = same.tests[FREE_ENERGY_TEST]
+    assert abs(test.accuracy - 0.5) < 4 * 0.0205 and abs(test.floor - 0.5) < 4 * 0.0205
+    # real rows drawn uniformly: the best threshold on the free energy is
+    # known by enumeration; a logistic regression on it must come near it
+    uniform = np.full(len(states), 1 / len(states))
+    order = np.argsort(log_p)[::-1]
+    best = max(0.5 * (model[order[:k]].sum() + uniform[order[k:]].sum())
+               for k in range(len(states) + 1))
+    assert best > 0.7  # fixed weights: 0.733
+    other = sample_quality(samples, _exact_draws(uniform, states, 600, rng), model=rbm,
+                           discriminators={}, random_state=suite_seed)  # fmt: skip
+    assert other.tests[FREE_ENERGY_TEST].accuracy > best - 4 * 0.0205 - 0.02
+    assert list(other.tests) == [FREE_ENERGY_TEST]
+
+
 def test_the_default_discriminators_and_the_summary():
     rng = np.random.default_rng(0)
     quality = sample_quality(rng.random((100, 6)) < 0.5, rng.random((250, 6)) < 0.5)
@@ -61,3 +95,5 @@ def test_bad_input_names_the_problem():
         sample_quality(rng.random((50, 3)), rng.random((50, 4)))
     with pytest.raises(ValueError, match="too few"):
         sample_quality(rng.random((5, 3)), rng.random((50, 3)))
+    with pytest.raises(TypeError, match="free_energy method"):
+        sample_quality(rng.random((50, 3)), rng.random((50, 3)), model=LogisticRegression())
