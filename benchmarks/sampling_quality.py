@@ -24,8 +24,8 @@ throughout (set here), so that the seconds are those of one core.
     sweeps); the share of each class and of confidently labelled samples (a
     logistic regression trained on the training digits labels them), and
     ``skebm.sample_quality`` against the held-out 25%: three discriminators'
-    two-sample tests with their real-vs-real floors, and the check for
-    copies of training rows.
+    two-sample tests with their real-vs-real floors, the same test on the
+    model's free energy alone, and the check for copies of training rows.
 ``--part elsewhere``
     ``skebm.sample_quality`` on 8x8 Ising lattices (T=1.8 and 3.0, a small
     SpinRBM, PT samples against an independent Monte Carlo run) and on
@@ -223,7 +223,7 @@ def part_digits(seeds, settings=None, n_sweeps=200):
         start = time.perf_counter()
         samples = model.sample(1000, n_steps=n_sweeps, method="pt", random_state=seed)
         sampling = time.perf_counter() - start
-        quality = sample_quality(samples, X_test, train=X_train, random_state=seed)
+        quality = sample_quality(samples, X_test, train=X_train, model=model, random_state=seed)
         shares = np.bincount(labeller.predict(samples), minlength=10) / len(samples)
         confident = np.mean(labeller.predict_proba(samples).max(axis=1) >= 0.9)
         real_confident = np.mean(labeller.predict_proba(X_test).max(axis=1) >= 0.9)
@@ -252,7 +252,8 @@ def part_elsewhere(seeds):
         for seed in seeds:
             rbm, seconds = timed_fit(SpinRBM(**model, random_state=seed), train)
             samples = rbm.sample(1000, n_steps=100, method="pt", random_state=seed)
-            quality = sample_quality(samples, independent, train=train, random_state=seed)
+            quality = sample_quality(samples, independent, train=train, model=rbm,
+                                     random_state=seed)
             print(f"  T={temperature} seed {seed}: fit {seconds:.0f}s")
             print("    " + quality.summary().replace("\n", "\n    "))
     X, _ = load_breast_cancer(return_X_y=True)
@@ -266,7 +267,7 @@ def part_elsewhere(seeds):
         X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
         rbm, seconds = timed_fit(GaussianBernoulliRBM(**settings, random_state=seed), X_train)
         samples = rbm.sample(1000, n_steps=1000, random_state=seed)
-        quality = sample_quality(samples, X_test, train=X_train, random_state=seed)
+        quality = sample_quality(samples, X_test, train=X_train, model=rbm, random_state=seed)
         print(f"  seed {seed}: fit {seconds:.0f}s")
         print("    " + quality.summary().replace("\n", "\n    "))
 
