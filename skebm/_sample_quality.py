@@ -182,11 +182,11 @@ def sample_quality(
     model : fitted estimator with ``free_energy``, default=None
         The model that drew the samples, whose ``free_energy`` takes the
         rows as they are passed here.  Adds one more test,
-        :data:`FREE_ENERGY_TEST`: a logistic regression on each row's free
-        energy alone (its log-probability under the model up to log Z).  It
-        finds what no pixel-level discriminator needs to: held-out rows that
-        the model finds less probable than its own samples, the mark of a
-        model that fits its training rows better than new ones.
+        ``tests["free energy (logistic regression)"]``: a logistic
+        regression on each row's free energy alone (its log-probability
+        under the model up to log Z).  It reads above its floor when the
+        model finds held-out rows less probable than its own samples, the
+        mark of a model that fits its training rows better than new ones.
     discriminators : dict of str to classifier, default=None
         The classifiers; None uses a logistic regression, a random forest of
         500 trees and histogram gradient boosting.
