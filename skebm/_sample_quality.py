@@ -8,10 +8,9 @@
   same classifier's accuracy on real rows against other real rows (the
   floor: what it reaches on two samples of one distribution, 0.5 up to
   noise), so that each figure is read against its own floor;
-- with the model, the same test on each row's free energy alone: samples
-  that are typical for the model and real rows that are not (a model that
-  fits its training rows better than new ones) tell themselves apart there
-  before anywhere else;
+- with the model, the same test on each row's free energy alone: a model
+  that fits its training rows better than new ones finds the real rows
+  less probable than its own samples, and this test reads above its floor;
 - a check that the samples are new: the share that equal a training row
   exactly (against the same share of held-out real rows), and the distances from each sample to its nearest training row
   against those from each held-out real row to its nearest training row (a

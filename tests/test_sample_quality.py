@@ -76,6 +76,8 @@ def test_the_free_energy_test_against_exact_draws(suite_seed):
     assert best > 0.7  # fixed weights: 0.733
     other = sample_quality(samples, _exact_draws(uniform, states, 600, rng), model=rbm,
                            discriminators={}, random_state=suite_seed)  # fmt: skip
+    # 0.02 more: the logistic regression puts its threshold where the
+    # likelihood is best, which need not be the most accurate one
     assert other.tests[FREE_ENERGY_TEST].accuracy > best - 4 * 0.0205 - 0.02
     assert list(other.tests) == [FREE_ENERGY_TEST]
 
