@@ -27,7 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array
+from sklearn.utils.validation import check_array, check_is_fitted
 
 #: quantiles of the nearest-neighbour distances reported
 DISTANCE_QUANTILES = (0.01, 0.05, 0.25, 0.5)
@@ -229,6 +229,14 @@ def sample_quality(
             f"samples have {samples.shape[1]} features but real rows {real.shape[1]}; "
             "pass rows of the same features."
         )
+    if model is not None:
+        # before any discriminator runs, not after them
+        check_is_fitted(model)
+        if getattr(model, "n_features_in_", samples.shape[1]) != samples.shape[1]:
+            raise ValueError(
+                f"model was fitted on {model.n_features_in_} features but the samples have "
+                f"{samples.shape[1]}; pass the model that drew these samples."
+            )
     rng = check_random_state(random_state)
     if discriminators is None:
         discriminators = default_discriminators(rng.randint(2**31 - 1))

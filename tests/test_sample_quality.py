@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
 from skebm import BernoulliRBM, sample_quality
@@ -99,3 +100,8 @@ def test_bad_input_names_the_problem():
         sample_quality(rng.random((5, 3)), rng.random((50, 3)))
     with pytest.raises(TypeError, match="free_energy method"):
         sample_quality(rng.random((50, 3)), rng.random((50, 3)), model=LogisticRegression())
+    with pytest.raises(NotFittedError):
+        sample_quality(rng.random((50, 3)), rng.random((50, 3)), model=BernoulliRBM())
+    fitted = BernoulliRBM(n_components=2, n_iter=1).fit(rng.random((20, 4)) < 0.5)
+    with pytest.raises(ValueError, match="fitted on 4 features but the samples have 3"):
+        sample_quality(rng.random((50, 3)), rng.random((50, 3)), model=fitted)
