@@ -2,6 +2,7 @@
 
 from ._bernoulli import BernoulliRBM
 from ._categorical import CategoricalRBM
+from ._covariance import CovarianceRBM
 from ._dbn import DBN
 from ._dbn_classifier import DBNClassifier
 from ._exceptions import DivergenceError
@@ -15,6 +16,7 @@ from ._table import TableRBM
 __all__ = [
     "BernoulliRBM",
     "CategoricalRBM",
+    "CovarianceRBM",
     "DBN",
     "DBNClassifier",
     "DivergenceError",

@@ -36,6 +36,7 @@ SMALL = {  # tiny, fast settings per estimator
     "RBMImputer": dict(n_components=3, n_iter=2, n_steps=5, burn_in=2),
     "SpinRBM": dict(n_components=3, n_iter=2),
     "CategoricalRBM": dict(n_components=3, n_iter=2),
+    "CovarianceRBM": dict(n_components=3, n_iter=2),
     "TableRBM": dict(n_components=3, n_iter=2),
 }
 #: how an estimator whose units are not 0/1 codes the binary good data

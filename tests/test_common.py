@@ -15,6 +15,7 @@ import skebm
 FAST_SETTINGS = {
     "GaussianBernoulliRBM": {"ais_n_betas": 500},
     "CategoricalRBM": {"ais_n_betas": 500},
+    "CovarianceRBM": {"n_iter": 50},
     "DBN": {"hidden_layer_sizes": (6, 4), "n_iter": 2},
     "DBNClassifier": {"hidden_layer_sizes": (8, 6), "n_iter": 2, "fine_tune_n_iter": 100},
     "RBMImputer": {"n_components": 8, "n_iter": 4, "n_steps": 20, "burn_in": 5},

@@ -46,6 +46,7 @@ SMALL = {  # tiny, fast settings per estimator
     "RBMImputer": {"n_components": 3, "n_iter": 2, "n_steps": 5, "burn_in": 2},
     "SpinRBM": {"n_components": 3, "n_iter": 2},
     "CategoricalRBM": {"n_components": 3, "n_iter": 2},
+    "CovarianceRBM": {"n_components": 3, "n_iter": 2},
     "TableRBM": {"n_components": 3, "n_iter": 2},
 }
 #: spins are -1/+1: the binary data coded as they model it

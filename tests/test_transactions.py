@@ -19,6 +19,7 @@ import skebm
 from skebm import (
     BernoulliRBM,
     CategoricalRBM,
+    CovarianceRBM,
     TableRBM,
     DBN,
     DBNClassifier,
@@ -27,6 +28,7 @@ from skebm import (
     RBMImputer,
     SpinRBM,
 )
+from skebm import _covariance
 from skebm._training.trainer import Trainer
 
 N_ROWS, N_FEATURES = 60, 8
@@ -41,6 +43,7 @@ SMALL = {
     SpinRBM: dict(n_components=3, n_iter=2, random_state=0),
     CategoricalRBM: dict(n_components=3, n_iter=2, random_state=0),
     TableRBM: dict(n_components=3, n_iter=2, random_state=0),
+    CovarianceRBM: dict(n_components=3, n_iter=2, random_state=0),
 }
 #: a setting whose training blows up, per estimator
 DIVERGING = {
@@ -52,6 +55,7 @@ DIVERGING = {
     SpinRBM: dict(learning_rate=1e6),
     CategoricalRBM: dict(learning_rate=1e6),
     TableRBM: dict(learning_rate=1e6),
+    CovarianceRBM: dict(learning_rate=1e6),
 }
 #: an out-of-range value of a parameter, per estimator
 BAD_PARAMETER = {
@@ -63,6 +67,7 @@ BAD_PARAMETER = {
     SpinRBM: dict(n_components=0),
     CategoricalRBM: dict(handle_unknown="skip"),
     TableRBM: dict(column_types="everything"),
+    CovarianceRBM: dict(n_components=17),
 }
 #: how an estimator whose units are not 0/1 codes the binary data
 CODING = {SpinRBM: lambda X: 2.0 * X - 1.0}  # spins: 0/1 data is refused
@@ -112,6 +117,8 @@ def interrupt(monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(Trainer, "train_step", pressed)
+    # CovarianceRBM's exact maximum likelihood runs its own loop
+    monkeypatch.setattr(_covariance, "data_expectations", pressed)
 
 
 REJECTIONS = {
@@ -145,6 +152,7 @@ def cases(not_rejected):
         if not not_rejected(rejection, method)
         # an imputer takes NaN as missing values
         and not (rejection == "nan in data" and cls is RBMImputer)
+        and not (rejection == "bad device" and "device" not in cls().get_params())
     ]
 
 
