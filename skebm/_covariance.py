@@ -235,14 +235,15 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     factored precision terms; here every unit carries both.
 
     The hidden layer is small (at most 16 units) and every one of its
-    ``2^K`` states is summed, one Cholesky factor of a ``d x d`` precision
-    each: ``score_samples`` is the exact log-likelihood, ``sample`` draws
-    exact independent rows with no Markov chain, and ``fit`` is exact
-    maximum likelihood by Adam (the model's expectations summed over the
-    states, the data's over mini-batches), stopped where the log-likelihood
-    of held-out training rows is best.  A fit step costs about
-    ``2^K d^3 / 3`` operations: seconds per hundred steps for 12 units and
-    30 features.
+    ``2^K`` states is summed, each with ``K x K`` matrices (the Woodbury
+    identity turns the ``d x d`` precision into them): ``score_samples`` is
+    the exact log-likelihood, ``sample`` draws exact independent rows with
+    no Markov chain, ``conditional_mean`` and ``conditional_sample`` fill
+    missing entries exactly, and ``fit`` is exact maximum likelihood by Adam
+    (the model's expectations summed over the states, the data's over
+    mini-batches), for as many epochs as held-out training rows choose.  A
+    step costs about ``2^K (K^3 + d K)`` operations: 12 units on 30
+    features take about 30 ms a step on one core, 16 units about a second.
 
     Parameters
     ----------
@@ -713,6 +714,152 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         params = self._params()
         blocks = state_blocks(self.n_components, params["components"].shape[1])
         return np.concatenate([state_terms(params, h)[0] for h in blocks])
+
+    # --- conditionals --------------------------------------------------------------------
+    def _rows_with_gaps(self, X):
+        """X (``np.nan`` where missing) as float64, the fitted model's width checked."""
+        check_is_fitted(self)
+        return validate_data(self, pandas_missing_as_nan(X), dtype=np.float64, reset=False,
+                             ensure_all_finite="allow-nan")  # fmt: skip
+
+    def _state_gaussians(self, states):
+        """Per state: log of its unnormalised marginal, and the mean and covariance of x | h."""
+        params = self._params()
+        log_weight, mean_u, R = state_terms(params, states)
+        variance = np.exp(2.0 * params["log_sigma"])
+        scaled = params["covariance_components"] * variance  # rows D^-1 c_k
+        # Lambda^-1 = D^-1 - D^-1 C' R C D^-1 (see state_terms)
+        covariance_u = np.einsum("ki,skl,lj->sij", scaled, R, scaled)
+        covariance_u = np.eye(len(variance)) * variance - covariance_u
+        inverse = self.whitening_.inverse
+        return log_weight, self.whitening_.invert(mean_u), inverse @ covariance_u @ inverse
+
+    def _conditional_terms(self, rows, missing, states):
+        """For rows sharing the gaps ``missing``: per state and row, log p(h, x_O) up to a
+        constant, and the mean of x_M given h and x_O; per state, the covariance of x_M."""
+        log_weight, mean, covariance = self._state_gaussians(states)
+        observed = ~missing
+        c_mm = covariance[:, missing][:, :, missing]
+        if not observed.any():
+            shape = (len(states), len(rows), int(missing.sum()))
+            return (np.repeat(log_weight[:, None], len(rows), axis=1),
+                    np.broadcast_to(mean[:, None, missing], shape), c_mm)  # fmt: skip
+        c_oo = covariance[:, observed][:, :, observed]
+        c_mo = covariance[:, missing][:, :, observed]
+        deviations = rows[None, :, observed] - mean[:, None, observed]
+        cholesky = np.linalg.cholesky(c_oo)
+        whitened = np.linalg.solve(cholesky, np.swapaxes(deviations, 1, 2))
+        solved = np.linalg.solve(np.swapaxes(cholesky, 1, 2), whitened)
+        log_det = 2.0 * np.log(np.diagonal(cholesky, axis1=1, axis2=2)).sum(axis=1)
+        log_joint = log_weight[:, None] - 0.5 * (whitened**2).sum(axis=1) - 0.5 * log_det[:, None]
+        conditional_mean = mean[:, None, missing] + np.swapaxes(c_mo @ solved, 1, 2)
+        spread = c_mm - c_mo @ np.linalg.solve(c_oo, np.swapaxes(c_mo, 1, 2))
+        return log_joint, conditional_mean, spread
+
+    def _gap_groups(self, X):
+        """Rows grouped by where their gaps are: ``(gaps, row indices)`` for rows with some."""
+        gaps = np.isnan(X)
+        patterns, which = np.unique(gaps, axis=0, return_inverse=True)
+        which = np.ravel(which)
+        return [(pattern, np.flatnonzero(which == index))
+                for index, pattern in enumerate(patterns) if pattern.any()]  # fmt: skip
+
+    def _state_blocks_for(self, n_rows):
+        n_features = self.n_features_in_
+        per_state = n_features**2 + n_rows * n_features + self.n_components**2
+        block = max(1, STATE_BLOCK_ENTRIES // per_state)
+        states = hidden_states(self.n_components)
+        return [states[start : start + block] for start in range(0, len(states), block)]
+
+    def conditional_mean(self, X):
+        """E[x_missing | x_observed] of every row, exactly.
+
+        Missing entries are ``np.nan``.  Given the observed entries, the
+        hidden state's posterior is summed over all ``2^K`` states, each
+        weighing the mean of its Gaussian conditioned on the observed
+        entries: a mixture of linear regressions, one per state.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Rows with ``np.nan`` where an entry is missing.
+
+        Returns
+        -------
+        X_filled : ndarray of shape (n_rows, n_features)
+            The rows with each missing entry replaced by its conditional
+            mean; observed entries as given.
+        """
+        X = self._rows_with_gaps(X)
+        filled = X.copy()
+        for missing, rows in self._gap_groups(X):
+            largest = np.full(len(rows), -np.inf)
+            total = np.zeros(len(rows))
+            weighted = np.zeros((len(rows), int(missing.sum())))
+            for states in self._state_blocks_for(len(rows)):
+                log_joint, mean, _ = self._conditional_terms(X[rows], missing, states)
+                new_largest = np.maximum(largest, log_joint.max(axis=0))
+                rescale = np.exp(largest - new_largest)
+                weight = np.exp(log_joint - new_largest)
+                total = total * rescale + weight.sum(axis=0)
+                weighted = weighted * rescale[:, None] + np.einsum("sr,srm->rm", weight, mean)
+                largest = new_largest
+            block = filled[rows]
+            block[:, missing] = weighted / total[:, None]
+            filled[rows] = block
+        return filled
+
+    @transactional
+    def conditional_sample(self, X, *, n_samples=1, random_state=None):
+        """Exact draws of the missing entries of each row, given its observed ones.
+
+        Missing entries are ``np.nan``.  Each draw takes a hidden state from
+        its exact posterior given the row's observed entries (all ``2^K``
+        weighed), then the missing entries from that state's Gaussian
+        conditioned on the observed ones: independent draws, no chain.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Rows with ``np.nan`` where an entry is missing.
+        n_samples : int, default=1
+            Draws per row.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draws; None draws from the fitted ``random_state_``.
+
+        Returns
+        -------
+        samples : ndarray of shape (n_samples, n_rows, n_features)
+            The rows with their missing entries drawn; observed entries are
+            returned as given.
+        """
+        X = self._rows_with_gaps(X)
+        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        check_memory(int(n_samples) * X.size * 2, 8, f"n_samples={n_samples:,} draws of "
+                     f"{len(X):,} rows", "draw fewer per call")  # fmt: skip
+        rng = self.random_state_ if random_state is None else check_random_state(random_state)
+        samples = np.repeat(X[None], n_samples, axis=0)
+        for missing, rows in self._gap_groups(X):
+            log_joint = np.concatenate([
+                self._conditional_terms(X[rows], missing, states)[0]
+                for states in self._state_blocks_for(len(rows))
+            ])  # fmt: skip
+            posterior = np.exp(log_joint - logsumexp(log_joint, axis=0))
+            cumulative = np.cumsum(posterior, axis=0)
+            uniforms = rng.random_sample((n_samples, len(rows))) * cumulative[-1]
+            chosen = np.array([np.searchsorted(cumulative[:, r], uniforms[:, r], side="right")
+                               for r in range(len(rows))]).T  # fmt: skip
+            chosen = np.minimum(chosen, len(cumulative) - 1)
+            noise = rng.standard_normal((n_samples, len(rows), int(missing.sum())))
+            states = hidden_states(self.n_components)
+            for state in np.unique(chosen):
+                _, mean, spread = self._conditional_terms(X[rows], missing, states[[state]])
+                factor = np.linalg.cholesky(spread[0] + 1e-12 * np.eye(len(spread[0])))
+                draw, row = np.nonzero(chosen == state)
+                values = mean[0][row] + noise[draw, row] @ factor.T
+                samples[draw[:, None], rows[row][:, None], np.flatnonzero(missing)] = values
+        return samples
 
     def free_energy(self, X):
         """F(x) = -log sum_h exp(-E(x, h)), in the units of X.

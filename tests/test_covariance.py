@@ -273,3 +273,36 @@ def test_a_column_constant_in_the_rows_it_trains_on_does_not_stop_training_at_on
     model.fit(X)
     assert model.best_iter_ > 0
     assert max(model.validation_scores_) > -100
+
+
+def conditional_by_quadrature(model, x0):
+    """Mean and variance of x1 given x0 = x0, from the density on a fine grid of x1."""
+    grid = model.whitening_.mean[1] + np.arange(-15, 15, 0.001)
+    log_density = model.score_samples(np.column_stack([np.full_like(grid, x0), grid]))
+    weights = np.exp(log_density - logsumexp(log_density))
+    mean = weights @ grid
+    return mean, weights @ (grid - mean) ** 2
+
+
+@pytest.mark.parametrize("x0", [-1.5, 0.3, 2.0])
+def test_conditional_mean_and_draws_match_the_density_integrated_over_the_gap(x0):
+    model = tiny_model(seed=5, n_components=3)
+    mean, variance = conditional_by_quadrature(model, x0)
+    row = np.array([[x0, np.nan]])
+    assert model.conditional_mean(row)[0, 1] == pytest.approx(mean, abs=1e-6)
+    draws = model.conditional_sample(row, n_samples=20000, random_state=0)[:, 0, :]
+    assert np.all(draws[:, 0] == x0)
+    assert abs(draws[:, 1].mean() - mean) < 5 * np.sqrt(variance / len(draws))
+    # the sample variance's standard error, from the draws' fourth moment
+    spread = np.sqrt(np.var((draws[:, 1] - mean) ** 2) / len(draws))
+    assert abs(draws[:, 1].var() - variance) < 5 * spread
+
+
+def test_a_row_with_every_entry_missing_gets_the_model_mean_and_full_rows_stay():
+    model = tiny_model(seed=6, n_components=3)
+    first, _ = exact_moments(model)
+    X = np.array([[np.nan, np.nan], [0.5, -1.0]])
+    filled = model.conditional_mean(X)
+    np.testing.assert_allclose(filled[0], first, rtol=1e-9)
+    np.testing.assert_array_equal(filled[1], X[1])
+    np.testing.assert_array_equal(model.conditional_sample(X, n_samples=3)[:, 1], [X[1]] * 3)
