@@ -308,7 +308,7 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         The random stream of ``gibbs`` and ``sample``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when they are all strings.
 
     See Also
