@@ -107,12 +107,11 @@ def state_terms(params, states):
     return log_weight, mean, R
 
 
-def state_blocks(n_components, n_features):
-    """The hidden states in blocks small enough to hold their K x K matrices."""
+def state_blocks(n_components, entries_per_state):
+    """Every hidden state, in blocks whose arrays hold at most about STATE_BLOCK_ENTRIES numbers."""
     states = hidden_states(n_components)
-    block = max(1, STATE_BLOCK_ENTRIES // (n_components**2 + n_features))
-    for start in range(0, len(states), block):
-        yield states[start : start + block]
+    block = max(1, STATE_BLOCK_ENTRIES // entries_per_state)
+    return [states[start : start + block] for start in range(0, len(states), block)]
 
 
 def hidden_activation(params, U):
@@ -144,7 +143,7 @@ def model_expectations(params, *, gradient):
     gram = (C * variance) @ C.T
     largest, total = -np.inf, 0.0
     sums = None
-    for h in state_blocks(n_components, n_features):
+    for h in state_blocks(n_components, n_components**2 + n_features):
         log_weight, mean, R = state_terms(params, h)
         new_largest = max(largest, float(log_weight.max()))
         rescale = np.exp(largest - new_largest)
@@ -623,10 +622,15 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         check_is_fitted(self)
         H = self._hidden_rows(H)
         params = self._params()
-        mean = np.linalg.solve(
-            precision_of(params, H),
-            (params["intercept_visible"] + H @ params["components"])[:, :, None],
-        )[:, :, 0]
+        mean = np.empty((len(H), self.n_features_in_))
+        # one d x d precision per row: rows in blocks, so that a block stays small
+        rows_per_block = max(1, STATE_BLOCK_ENTRIES // self.n_features_in_**2)
+        for start in range(0, len(H), rows_per_block):
+            block = H[start : start + rows_per_block]
+            mean[start : start + len(block)] = np.linalg.solve(
+                precision_of(params, block),
+                (params["intercept_visible"] + block @ params["components"])[:, :, None],
+            )[:, :, 0]
         return self.whitening_.invert(mean)
 
     def _hidden_rows(self, H):
@@ -712,7 +716,7 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     def _state_log_weights(self):
         """log of the unnormalised marginal p(h) of every state, in counting order."""
         params = self._params()
-        blocks = state_blocks(self.n_components, params["components"].shape[1])
+        blocks = state_blocks(self.n_components, self.n_components**2 + self.n_features_in_)
         return np.concatenate([state_terms(params, h)[0] for h in blocks])
 
     # --- conditionals --------------------------------------------------------------------
@@ -765,11 +769,10 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
                 for index, pattern in enumerate(patterns) if pattern.any()]  # fmt: skip
 
     def _state_blocks_for(self, n_rows):
+        """State blocks for conditioning ``n_rows`` rows (a covariance and their means each)."""
         n_features = self.n_features_in_
-        per_state = n_features**2 + n_rows * n_features + self.n_components**2
-        block = max(1, STATE_BLOCK_ENTRIES // per_state)
-        states = hidden_states(self.n_components)
-        return [states[start : start + block] for start in range(0, len(states), block)]
+        return state_blocks(self.n_components,
+                            n_features**2 + n_rows * n_features + self.n_components**2)
 
     def conditional_mean(self, X):
         """E[x_missing | x_observed] of every row, exactly.
