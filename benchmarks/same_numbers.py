@@ -3,7 +3,7 @@
 Fits small models in every training setting that exists (PCD-k and CD-k,
 momentum, weight decay, ``n_chains``, ``partial_fit``, float32, ``n_jobs``,
 parallel tempering, fast PCD, centering, Gaussian units with fixed and
-learned sigma, spins, categories, torch on the CPU, DBN layers from samples
+learned sigma, spins, categories, CovarianceRBM, torch on the CPU, DBN layers from samples
 and from probabilities, DBNClassifier) and prints one hash of
 the fitted parameters per setting.  With ``--against PATH`` it also runs
 itself on the skebm found in PATH (a worktree of another commit) and prints
@@ -116,6 +116,16 @@ def settings():
         "dbn probability": dbn("probability"),
         "dbn classifier": classifier,
     }
+    try:
+        from skebm import CovarianceRBM
+
+        # versions from before CovarianceRBM print the setting as missing
+        cases["covariance"] = lambda: [
+            getattr(CovarianceRBM(4, n_iter=30, random_state=20).fit(Z[:, 20:30]), name)
+            for name in ("components_", "covariance_components_", "sigma_")
+        ]
+    except ImportError:
+        pass
     try:
         import torch  # noqa: F401
 
