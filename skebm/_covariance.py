@@ -701,17 +701,21 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             The rows, in the units of the training data.
         """
         check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
         # the rows, their noise and their hidden states
-        check_memory(int(n_samples) * (2 * self.n_features_in_ + self.n_components), 8,
-                     f"n_samples={n_samples:,}", "draw fewer rows per call")  # fmt: skip
-        rng = self.random_state_ if random_state is None else check_random_state(random_state)
+        rng = self._draw_stream(n_samples, 2 * self.n_features_in_ + self.n_components,
+                                f"n_samples={n_samples!r}", random_state)  # fmt: skip
         states = hidden_states(self.n_components)
         log_weight = self._state_log_weights()
         probabilities = np.exp(log_weight - logsumexp(log_weight))
         chosen = rng.choice(len(states), size=n_samples, p=probabilities / probabilities.sum())
         return self.whitening_.invert(self._draw_visible(states[chosen], rng))
+
+    def _draw_stream(self, n_samples, values_per_sample, what, random_state):
+        """The random stream for ``n_samples`` draws, once their numbers are known to fit."""
+        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        check_memory(int(n_samples) * values_per_sample, 8, what, "draw fewer per call")
+        return self.random_state_ if random_state is None else check_random_state(random_state)
 
     def _state_log_weights(self):
         """log of the unnormalised marginal p(h) of every state, in counting order."""
@@ -837,11 +841,9 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             returned as given.
         """
         X = self._rows_with_gaps(X)
-        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-        check_memory(int(n_samples) * X.size * 2, 8, f"n_samples={n_samples:,} draws of "
-                     f"{len(X):,} rows", "draw fewer per call")  # fmt: skip
-        rng = self.random_state_ if random_state is None else check_random_state(random_state)
+        # the filled rows and their noise
+        rng = self._draw_stream(n_samples, 2 * X.size,
+                                f"n_samples={n_samples!r} draws of {len(X):,} rows", random_state)
         samples = np.repeat(X[None], n_samples, axis=0)
         for missing, rows in self._gap_groups(X):
             log_joint = np.concatenate([
