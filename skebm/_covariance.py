@@ -49,6 +49,7 @@ from ._optim.adam import Adam
 from ._training.early_stopping import EarlyStopping
 from ._transaction import transactional
 from ._whitening import Whitening
+from ._whitening import _by_pattern as rows_by_gaps
 
 #: the largest hidden layer: every fit step sums 2^K hidden states
 MAX_COMPONENTS = 16
@@ -764,14 +765,6 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         spread = c_mm - c_mo @ np.linalg.solve(c_oo, np.swapaxes(c_mo, 1, 2))
         return log_joint, conditional_mean, spread
 
-    def _gap_groups(self, X):
-        """Rows grouped by where their gaps are: ``(gaps, row indices)`` for rows with some."""
-        gaps = np.isnan(X)
-        patterns, which = np.unique(gaps, axis=0, return_inverse=True)
-        which = np.ravel(which)
-        return [(pattern, np.flatnonzero(which == index))
-                for index, pattern in enumerate(patterns) if pattern.any()]  # fmt: skip
-
     def _state_blocks_for(self, n_rows):
         """State blocks for conditioning ``n_rows`` rows (a covariance and their means each)."""
         n_features = self.n_features_in_
@@ -799,7 +792,8 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         """
         X = self._rows_with_gaps(X)
         filled = X.copy()
-        for missing, rows in self._gap_groups(X):
+        for missing, in_group in rows_by_gaps(X):
+            rows = np.flatnonzero(in_group)
             largest = np.full(len(rows), -np.inf)
             total = np.zeros(len(rows))
             weighted = np.zeros((len(rows), int(missing.sum())))
@@ -845,7 +839,8 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         rng = self._draw_stream(n_samples, 2 * X.size,
                                 f"n_samples={n_samples!r} draws of {len(X):,} rows", random_state)
         samples = np.repeat(X[None], n_samples, axis=0)
-        for missing, rows in self._gap_groups(X):
+        for missing, in_group in rows_by_gaps(X):
+            rows = np.flatnonzero(in_group)
             log_joint = np.concatenate([
                 self._conditional_terms(X[rows], missing, states)[0]
                 for states in self._state_blocks_for(len(rows))
@@ -859,10 +854,13 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             noise = rng.standard_normal((n_samples, len(rows), int(missing.sum())))
             states = hidden_states(self.n_components)
             for state in np.unique(chosen):
-                _, mean, spread = self._conditional_terms(X[rows], missing, states[[state]])
-                factor = np.linalg.cholesky(spread[0] + 1e-12 * np.eye(len(spread[0])))
                 draw, row = np.nonzero(chosen == state)
-                values = mean[0][row] + noise[draw, row] @ factor.T
+                # conditioned only for the rows that drew this state
+                picked, which = np.unique(row, return_inverse=True)
+                _, mean, spread = self._conditional_terms(X[rows[picked]], missing,
+                                                          states[[state]])  # fmt: skip
+                factor = np.linalg.cholesky(spread[0] + 1e-12 * np.eye(len(spread[0])))
+                values = mean[0][np.ravel(which)] + noise[draw, row] @ factor.T
                 samples[draw[:, None], rows[row][:, None], np.flatnonzero(missing)] = values
         return samples
 
