@@ -44,7 +44,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._backend import NumpyBackend
 from ._conditional import pandas_missing_as_nan
 from ._exceptions import DivergenceError
-from ._layer import check_memory
+from ._layer import check_memory, check_n_samples
 from ._optim.adam import Adam
 from ._training.early_stopping import EarlyStopping
 from ._transaction import transactional
@@ -713,8 +713,7 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
 
     def _draw_stream(self, n_samples, values_per_sample, what, random_state):
         """The random stream for ``n_samples`` draws, once their numbers are known to fit."""
-        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        check_n_samples(n_samples)
         check_memory(int(n_samples) * values_per_sample, 8, what, "draw fewer per call")
         return self.random_state_ if random_state is None else check_random_state(random_state)
 

@@ -40,6 +40,12 @@ def check_memory(n_values, itemsize, what, fix):
         )
 
 
+def check_n_samples(n_samples):
+    """Raise a ValueError unless ``n_samples`` is a positive integer."""
+    if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+
+
 def check_chain_settings(
     n_samples, n_steps, *, n_units=0, n_rows=1, n_replicas=1, itemsize=8
 ):
@@ -49,8 +55,7 @@ def check_chain_settings(
     that ``n_samples * n_rows * n_replicas`` chains fit in memory (``n_rows``
     rows of conditional sampling, ``n_replicas`` temperatures of each chain).
     """
-    if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+    check_n_samples(n_samples)
     if not isinstance(n_steps, Integral) or isinstance(n_steps, bool) or n_steps < 0:
         raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}.")
     n_chains = int(n_samples) * int(n_rows)
