@@ -17,14 +17,22 @@ sigmoid(b_k + w_k.u - (c_k.u)^2 / 2)``.  With zero weights and ``s = 0``
 the model is the standard Normal in ``u``, which in ``x`` is the
 maximum-likelihood full-covariance Gaussian.
 
+Beside the binary units there may be one categorical hidden unit whose
+``M`` states each add ``v_j.u + beta_j`` to ``-E``: a shift of the mean
+that every state of the binary units shares.  With the binary units off
+the model is then a mixture of ``M`` Gaussians with one covariance, and
+it starts as the one EM fits (the rows whitened by its shared
+covariance), so that the binary units model what that mixture cannot.
+
 The energy is not bilinear in ``(u, h)``, so the samplers of the other RBMs,
 which draw each layer from a linear activation, do not apply.  The hidden
-layer is kept small instead and all of its ``2^K`` states are summed, each
+layer is kept small instead and all of its ``M 2^K`` states are summed, each
 with ``K x K`` algebra (:func:`state_terms`): log Z, the gradient of the
 log-likelihood and the samples are exact, and the model is fitted by exact
 maximum likelihood.
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -37,6 +45,8 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -51,26 +61,55 @@ from ._transaction import transactional
 from ._whitening import Whitening
 from ._whitening import _by_pattern as rows_by_gaps
 
-#: the largest hidden layer: every fit step sums 2^K hidden states
+#: the largest binary hidden layer: every fit step sums n_categories 2^K hidden states
 MAX_COMPONENTS = 16
 #: hidden states summed at once, so that their K x K matrices stay within a
 #: few tens of megabytes
 STATE_BLOCK_ENTRIES = 2**21
 #: the learned parameters, in the order of the optimiser's state
 PARAMETER_NAMES = ("covariance_components", "components", "intercept_visible",
-                   "intercept_hidden", "log_sigma")  # fmt: skip
+                   "intercept_hidden", "log_sigma", "categorical_components",
+                   "intercept_categorical")  # fmt: skip
 
 
-def hidden_states(n_components):
-    """Every binary hidden state, one per row, in counting order."""
+def category_columns(n_categories):
+    """The columns the categorical unit takes in a hidden state: one per category, none for one.
+
+    A single category is always on and moves nothing that ``a`` does not,
+    so it has no parameters and no column.
+    """
+    return n_categories if n_categories > 1 else 0
+
+
+def hidden_states(n_components, n_categories=1):
+    """Every hidden state, one per row: the binary units, then the category as a one-hot.
+
+    The binary units run through their ``2^K`` values in counting order,
+    once for each category in turn.
+    """
     codes = np.arange(2**n_components)[:, None]
-    return ((codes >> np.arange(n_components)[::-1]) & 1).astype(np.float64)
+    binary = ((codes >> np.arange(n_components)[::-1]) & 1).astype(np.float64)
+    if n_categories == 1:
+        return binary
+    one_hot = np.repeat(np.eye(n_categories), len(binary), axis=0)
+    return np.hstack([np.tile(binary, (n_categories, 1)), one_hot])
+
+
+def linear_weights(params):
+    """``W`` over ``V``: the weights on u of every column of a hidden state."""
+    return np.vstack([params["components"], params["categorical_components"]])
+
+
+def hidden_intercepts(params):
+    """``b`` then ``beta``: the bias of every column of a hidden state."""
+    return np.concatenate([params["intercept_hidden"], params["intercept_categorical"]])
 
 
 def precision_of(params, states):
     """``Lambda(h)`` of each row of ``states``, shape (n_states, d, d)."""
     C = params["covariance_components"]
     outer = (C[:, :, None] * C[:, None, :]).reshape(len(C), -1)
+    states = states[:, : len(C)]
     precision = (states @ outer).reshape(len(states), C.shape[1], C.shape[1])
     diagonal = np.arange(C.shape[1])
     precision[:, diagonal, diagonal] += np.exp(-2.0 * params["log_sigma"])
@@ -86,31 +125,33 @@ def state_terms(params, states):
     (K x K), and by the determinant lemma ``log det Lambda = log det D +
     log det G``, so a state costs ``O(K^3 + d K)`` rather than ``O(d^3)``.
     The marginal's log is ``b'h - 1/2 log det Lambda + 1/2 eta' Lambda^-1
-    eta`` with ``eta = a + W'h``, the integral of ``exp(-E)`` over u less
-    the constant ``d/2 log 2 pi``.
+    eta`` with ``eta = a + W'h + V'e``, the integral of ``exp(-E)`` over u
+    less the constant ``d/2 log 2 pi`` (``e``: the category's one-hot
+    columns, which move the mean and leave the precision alone).
     """
     C = params["covariance_components"]
     variance = np.exp(2.0 * params["log_sigma"])
     gram = (C * variance) @ C.T
     n_components = len(C)
-    G = states[:, :, None] * states[:, None, :] * gram
+    h = states[:, :n_components]
+    G = h[:, :, None] * h[:, None, :] * gram
     diagonal = np.arange(n_components)
     G[:, diagonal, diagonal] += 1.0
     log_det_G = 2.0 * np.log(np.diagonal(np.linalg.cholesky(G), axis1=1, axis2=2)).sum(axis=1)
-    R = states[:, :, None] * np.linalg.inv(G) * states[:, None, :]
-    linear = params["intercept_visible"] + states @ params["components"]
+    R = h[:, :, None] * np.linalg.inv(G) * h[:, None, :]
+    linear = params["intercept_visible"] + states @ linear_weights(params)
     projected = (linear * variance) @ C.T
     correction = np.einsum("skl,sl->sk", R, projected)
     mean = variance * (linear - correction @ C)
     log_det = -2.0 * params["log_sigma"].sum() + log_det_G
     quadratic = (linear * linear * variance).sum(axis=1) - (projected * correction).sum(axis=1)
-    log_weight = states @ params["intercept_hidden"] - 0.5 * log_det + 0.5 * quadratic
+    log_weight = states @ hidden_intercepts(params) - 0.5 * log_det + 0.5 * quadratic
     return log_weight, mean, R
 
 
-def state_blocks(n_components, entries_per_state):
+def state_blocks(n_components, n_categories, entries_per_state):
     """Every hidden state, in blocks whose arrays hold at most about STATE_BLOCK_ENTRIES numbers."""
-    states = hidden_states(n_components)
+    states = hidden_states(n_components, n_categories)
     block = max(1, STATE_BLOCK_ENTRIES // entries_per_state)
     return [states[start : start + block] for start in range(0, len(states), block)]
 
@@ -122,11 +163,20 @@ def hidden_activation(params, U):
     return linear - 0.5 * projections**2, projections
 
 
+def category_activation(params, U):
+    """``beta_j + v_j.u`` of each whitened row and category (no columns for one category)."""
+    return U @ params["categorical_components"].T + params["intercept_categorical"]
+
+
 def minus_free_energy(params, U):
     """``-F(u) = log sum_h exp(-E(u, h))`` of each whitened row."""
     activation, _ = hidden_activation(params, U)
     quadratic = 0.5 * (U**2 * np.exp(-2.0 * params["log_sigma"])).sum(axis=1)
-    return U @ params["intercept_visible"] - quadratic + np.logaddexp(0.0, activation).sum(axis=1)
+    minus_free = (U @ params["intercept_visible"] - quadratic
+                  + np.logaddexp(0.0, activation).sum(axis=1))  # fmt: skip
+    if len(params["categorical_components"]):
+        minus_free = minus_free + logsumexp(category_activation(params, U), axis=1)
+    return minus_free
 
 
 def model_expectations(params, *, gradient):
@@ -140,12 +190,13 @@ def model_expectations(params, *, gradient):
     """
     C = params["covariance_components"]
     n_components, n_features = C.shape
+    n_categories = max(1, len(params["categorical_components"]))
     variance = np.exp(2.0 * params["log_sigma"])
     gram = (C * variance) @ C.T
     largest, total = -np.inf, 0.0
     sums = None
-    for h in state_blocks(n_components, n_components**2 + n_features):
-        log_weight, mean, R = state_terms(params, h)
+    for states in state_blocks(n_components, n_categories, n_components**2 + n_features):
+        log_weight, mean, R = state_terms(params, states)
         new_largest = max(largest, float(log_weight.max()))
         rescale = np.exp(largest - new_largest)
         weight = np.exp(log_weight - new_largest)
@@ -153,17 +204,19 @@ def model_expectations(params, *, gradient):
         largest = new_largest
         if not gradient:
             continue
-        on = weight[:, None] * h
+        # every column of the state: the binary units, then the categories
+        on = weight[:, None] * states
+        binary_on = on[:, :n_components]
         mean_along = mean @ C.T
         block_sums = {
-            "on": weight @ h,
+            "on": weight @ states,
             "mean": weight @ mean,
             "on_mean": on.T @ mean,
             "square_mean": weight @ mean**2,
             "R": np.tensordot(weight, R, axes=1),
             # sum_s w_s h_sk R_s, one K x K matrix per unit k
-            "on_R": np.tensordot(on, R, axes=(0, 0)),
-            "on_mean_along": (on * mean_along).T @ mean,
+            "on_R": np.tensordot(binary_on, R, axes=(0, 0)),
+            "on_mean_along": (binary_on * mean_along).T @ mean,
         }
         sums = block_sums if sums is None else {
             key: value * rescale + block_sums[key] for key, value in sums.items()
@@ -173,14 +226,17 @@ def model_expectations(params, *, gradient):
         return log_partition, None
     sums = {key: value / total for key, value in sums.items()}
     # sum_s w_s h_sk Lambda_s^-1 c_k = E[h_k] D^-1 c_k - D^-1 C' (sum_s w_s h_sk R_s) C D^-1 c_k
-    covariance_along = (sums["on"][:, None] * C - np.einsum("kab,bk->ka", sums["on_R"], gram) @ C)
+    on = sums["on"][:n_components]
+    covariance_along = (on[:, None] * C - np.einsum("kab,bk->ka", sums["on_R"], gram) @ C)
     diagonal_covariance = variance - variance**2 * np.einsum("ab,ai,bi->i", sums["R"], C, C)
     return log_partition, {
         "covariance_components": -(covariance_along * variance + sums["on_mean_along"]),
-        "components": sums["on_mean"],
+        "components": sums["on_mean"][:n_components],
         "intercept_visible": sums["mean"],
-        "intercept_hidden": sums["on"],
+        "intercept_hidden": on,
         "log_sigma": (diagonal_covariance + sums["square_mean"]) / variance,
+        "categorical_components": sums["on_mean"][n_components:],
+        "intercept_categorical": sums["on"][n_components:],
     }
 
 
@@ -206,13 +262,43 @@ def data_expectations(params, U):
     activation, projections = hidden_activation(params, U)
     on = expit(activation)
     n_rows = len(U)
+    # the category is independent of the binary units given u: a softmax of its activation
+    category = category_probabilities(params, U)
     return {
         "covariance_components": -((on * projections).T @ U) / n_rows,
         "components": on.T @ U / n_rows,
         "intercept_visible": U.mean(axis=0),
         "intercept_hidden": on.mean(axis=0),
         "log_sigma": np.exp(-2.0 * params["log_sigma"]) * (U**2).mean(axis=0),
+        "categorical_components": category.T @ U / n_rows,
+        "intercept_categorical": category.mean(axis=0),
     }
+
+
+def category_probabilities(params, U):
+    """p(category | u) of each whitened row (no columns for one category)."""
+    activation = category_activation(params, U)
+    if activation.shape[1] == 0:
+        return activation
+    return np.exp(activation - logsumexp(activation, axis=1, keepdims=True))
+
+
+def tied_mixture_start(X, n_categories, random_state):
+    """The whitening by a tied Gaussian mixture of X, and the categories that make the model it.
+
+    The mixture (fitted by EM, one covariance shared by its components) is
+    the model with every binary unit switched off: whitened by the shared
+    covariance, component ``j`` is Normal(``v_j``, I) with weight
+    proportional to ``exp(beta_j + |v_j|^2 / 2)``.
+    """
+    with warnings.catch_warnings():
+        # a start that EM has not quite converged is still a start
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mixture = GaussianMixture(n_categories, covariance_type="tied", n_init=3,
+                                  random_state=random_state).fit(X)  # fmt: skip
+    whitening = Whitening.of_covariance(mixture.weights_ @ mixture.means_, mixture.covariances_)
+    means = whitening.apply(mixture.means_)
+    return whitening, means, np.log(mixture.weights_) - 0.5 * (means**2).sum(axis=1)
 
 
 class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -234,21 +320,37 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     Ranzato and Hinton (2010) has separate mean and covariance units and
     factored precision terms; here every unit carries both.
 
+    With ``n_categories > 1`` a categorical hidden unit joins them: each of
+    its states shifts the mean, ``-E`` gains ``v_j.u + beta_j`` for the
+    state ``j`` that is on, and the rows are whitened by the shared
+    covariance of a Gaussian mixture of ``n_categories`` components with
+    one covariance (fitted by EM, ``covariance_type="tied"``).  The model
+    starts as that mixture, which it contains (every binary unit off), and
+    the binary units then give each region a covariance of its own.  Data
+    made of a few groups that share their correlations, such as wine's
+    three cultivars, need it.
+
     The hidden layer is small (at most 16 units) and every one of its
-    ``2^K`` states is summed, each with ``K x K`` matrices (the Woodbury
-    identity turns the ``d x d`` precision into them): ``score_samples`` is
+    ``n_categories 2^K`` states is summed, each with ``K x K`` matrices (the
+    Woodbury identity turns the ``d x d`` precision into them): ``score_samples`` is
     the exact log-likelihood, ``sample`` draws exact independent rows with
     no Markov chain, ``conditional_mean`` and ``conditional_sample`` fill
     missing entries exactly, and ``fit`` is exact maximum likelihood by Adam
     (the model's expectations summed over the states, the data's over
     mini-batches), for as many epochs as held-out training rows choose.  A
     step costs about ``2^K (K^3 + d K)`` operations: 12 units on 30
-    features take about 30 ms a step on one core, 16 units about a second.
+    features take about 30 ms a step on one core, 16 units about a second;
+    ``n_categories`` multiplies that.
 
     Parameters
     ----------
     n_components : int, default=8
         Number of binary hidden units ``K``, at most 16.
+    n_categories : int, default=1
+        Number of states ``M`` of the categorical hidden unit; 1 leaves it
+        out (a single state moves nothing).  Like the number of components
+        of a :class:`~sklearn.mixture.GaussianMixture`, it can be chosen by
+        cross-validation on ``score``.
     learning_rate : float, default=0.01
         Adam's step size.
     batch_size : int or None, default=None
@@ -288,11 +390,17 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         ``b``.
     intercept_visible_ : ndarray of shape (n_features,)
         ``a``, on the whitened rows.
+    categorical_components_ : ndarray of shape (n_categories, n_features)
+        ``V``: each category's weights on the whitened rows; no rows with
+        one category.
+    intercept_categorical_ : ndarray of shape (n_categories,)
+        ``beta``; empty with one category.
     sigma_ : ndarray of shape (n_features,)
         ``exp(s)``: the standard deviation of each whitened coordinate when
         every hidden unit is off and the weights are zero.
     whitening_ : Whitening
-        The training rows' mean ``m`` and ``P = Sigma^(-1/2)``.
+        The training rows' mean ``m`` and ``P = Sigma^(-1/2)``; with more than
+        one category, the starting mixture's mean and shared covariance.
     log_partition_ : float
         The exact log Z of the model on the whitened rows.
     n_iter_ : int
@@ -336,6 +444,7 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
 
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, MAX_COMPONENTS, closed="both")],
+        "n_categories": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_iter": [Interval(Integral, 1, None, closed="left")],
@@ -347,11 +456,12 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     }
 
     def __init__(
-        self, n_components=8, *, learning_rate=0.01, batch_size=None, n_iter=1000,
-        validation_fraction=0.2, n_iter_no_change=100, refit=True, random_state=None,
-        verbose=0,
+        self, n_components=8, *, n_categories=1, learning_rate=0.01, batch_size=None,
+        n_iter=1000, validation_fraction=0.2, n_iter_no_change=100, refit=True,
+        random_state=None, verbose=0,
     ):  # fmt: skip
         self.n_components = n_components
+        self.n_categories = n_categories
         self.learning_rate = learning_rate
         self.batch_size = batch_size
         self.n_iter = n_iter
@@ -363,7 +473,7 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
 
     @property
     def _n_features_out(self):
-        return self.n_components
+        return self.n_components + category_columns(self.n_categories)
 
     # --- fitted parameters ------------------------------------------------------------------
     def _params(self):
@@ -373,6 +483,8 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             "intercept_visible": self.intercept_visible_,
             "intercept_hidden": self.intercept_hidden_,
             "log_sigma": np.log(self.sigma_),
+            "categorical_components": self.categorical_components_,
+            "intercept_categorical": self.intercept_categorical_,
         }
 
     def _publish(self, params):
@@ -382,15 +494,31 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         self.intercept_visible_ = params["intercept_visible"].copy()
         self.intercept_hidden_ = params["intercept_hidden"].copy()
         self.sigma_ = np.exp(params["log_sigma"])
+        self.categorical_components_ = params["categorical_components"].copy()
+        self.intercept_categorical_ = params["intercept_categorical"].copy()
         self.log_partition_ = float(log_partition)
 
-    def _start(self, n_features, rng):
-        """New parameters, the optimiser and its fresh state."""
-        params = self._initial_params(n_features, rng)
+    def _start(self, X, rng):
+        """The whitening of the rows X, new parameters, the optimiser and its fresh state."""
+        if self.n_categories == 1:
+            whitening = Whitening.of(X)
+            categories = np.empty((0, X.shape[1])), np.empty(0)
+        else:
+            if len(X) < self.n_categories:
+                raise ValueError(
+                    f"n_categories={self.n_categories} but the model starts from a mixture "
+                    f"fitted to {len(X)} rows; pass at least one row per category, or fewer "
+                    "categories."
+                )
+            whitening, *categories = tied_mixture_start(X, self.n_categories,
+                                                        rng.randint(2**31 - 1))  # fmt: skip
+        params = self._initial_params(X.shape[1], rng, categories)
         optimizer = Adam(self.learning_rate)
-        return params, optimizer, optimizer.init_state(NumpyBackend(), params, PARAMETER_NAMES)
+        state = optimizer.init_state(NumpyBackend(), params, PARAMETER_NAMES)
+        return whitening, params, optimizer, state
 
-    def _initial_params(self, n_features, rng):
+    def _initial_params(self, n_features, rng, categories):
+        components, intercepts = categories
         # small random directions: with c_k = 0 every c_k gets the same gradient
         return {
             "covariance_components": 0.1 * rng.standard_normal((self.n_components, n_features)),
@@ -398,6 +526,8 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             "intercept_visible": np.zeros(n_features),
             "intercept_hidden": np.full(self.n_components, -1.0),
             "log_sigma": np.zeros(n_features),
+            "categorical_components": components,
+            "intercept_categorical": intercepts,
         }
 
     # --- training -----------------------------------------------------------------------------
@@ -425,20 +555,18 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         if validation is not None:
             # whitened by the training rows alone: the held-out rows must be new to the
             # zero-weight Gaussian too, or it scores them better than any model trained after it
-            whitening = Whitening.of(X[train])
+            whitening, params, optimizer, state = self._start(X[train], rng)
             U = whitening.apply(X)
             # a held-out row that varies where the other rows do not has probability about
             # 0 under any model of them, at every epoch: it would drown the others' scores
             scored = validation[within_span(X[train], X[validation])]
             if len(scored) == 0:
                 scored = validation
-            params, optimizer, state = self._start(X.shape[1], rng)
             params, scores, best = self._train(params, optimizer, state, U[train], rng,
                                                held_out=(U[scored], whitening.log_det))
         if validation is None or self.refit:
             # as many epochs on every row as the held-out rows chose
-            whitening = Whitening.of(X)
-            params, optimizer, state = self._start(X.shape[1], rng)
+            whitening, params, optimizer, state = self._start(X, rng)
             params, _, _ = self._train(params, optimizer, state, whitening.apply(X), rng,
                                        n_epochs=self.n_iter if best is None else best)
         self.whitening_ = whitening
@@ -474,22 +602,23 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         if not first:
             # scikit-learn validates only a first partial_fit's parameters
             self._validate_params()
-            if self.n_components != len(self.components_):
+            fitted_categories = max(1, len(self.categorical_components_))
+            if (self.n_components, self.n_categories) != (len(self.components_),
+                                                          fitted_categories):  # fmt: skip
                 raise ValueError(
-                    f"n_components={self.n_components} but the fitted model has "
-                    f"{len(self.components_)} hidden units; partial_fit continues the fitted "
-                    "model, so call fit to train one of the new size."
+                    f"n_components={self.n_components} and n_categories={self.n_categories} "
+                    f"but the fitted model has {len(self.components_)} hidden units and "
+                    f"{fitted_categories} categories; partial_fit continues the fitted model, "
+                    "so call fit to train one of the new size."
                 )
         X = self._validated(X, reset=first)
-        optimizer = Adam(self.learning_rate)
         if first:
             rng = check_random_state(self.random_state)
-            self.whitening_ = Whitening.of(X)
-            params = self._initial_params(X.shape[1], rng)
-            state = optimizer.init_state(NumpyBackend(), params, PARAMETER_NAMES)
+            self.whitening_, params, optimizer, state = self._start(X, rng)
             self.random_state_ = np.random.RandomState(rng.randint(2**31 - 1))
             self.n_iter_, self.validation_scores_, self.best_iter_ = 0, [], None
         else:
+            optimizer = Adam(self.learning_rate)
             params = {key: value.copy() for key, value in self._params().items()}
             state = optimizer.resume_state(NumpyBackend(), params, self.training_state_,
                                            PARAMETER_NAMES)  # fmt: skip
@@ -589,7 +718,7 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         return tags
 
     def transform(self, X):
-        """P(h_k = 1 | x) of every hidden unit.
+        """P(h_k = 1 | x) of every binary hidden unit, then p(category | x).
 
         Parameters
         ----------
@@ -598,22 +727,30 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
 
         Returns
         -------
-        h : ndarray of shape (n_samples, n_components)
-            The hidden units' probabilities of being on.
+        h : ndarray of shape (n_samples, n_components + n_categories)
+            The binary units' probabilities of being on, then (with more
+            than one category) the probability of each category; with one
+            category, its column (always 1) is left out.
         """
         U = self._whitened_rows(X)
-        return expit(hidden_activation(self._params(), U)[0])
+        params = self._params()
+        on = expit(hidden_activation(params, U)[0])
+        if self.n_categories == 1:
+            return on
+        return np.hstack([on, category_probabilities(params, U)])
 
     def inverse_transform(self, H):
         """E[x | h]: the mean of the rows given the hidden units.
 
         Probabilities in [0, 1] (``transform``'s output) stand in for the
-        states in ``Lambda(h)`` and ``W'h``, a mean-field reconstruction.
+        states in ``Lambda(h)``, ``W'h`` and ``V'e``, a mean-field
+        reconstruction.
 
         Parameters
         ----------
-        H : array-like of shape (n_samples, n_components)
-            Hidden states or probabilities.
+        H : array-like of shape (n_samples, n_components + n_categories)
+            Hidden states or probabilities, laid out as ``transform``'s
+            output (no category columns with one category).
 
         Returns
         -------
@@ -630,16 +767,18 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             block = H[start : start + rows_per_block]
             mean[start : start + len(block)] = np.linalg.solve(
                 precision_of(params, block),
-                (params["intercept_visible"] + block @ params["components"])[:, :, None],
+                (params["intercept_visible"] + block @ linear_weights(params))[:, :, None],
             )[:, :, 0]
         return self.whitening_.invert(mean)
 
     def _hidden_rows(self, H):
         H = check_array(H, dtype=np.float64)
-        if H.shape[1] != self.n_components:
+        if H.shape[1] != self._n_features_out:
             raise ValueError(
-                f"H has {H.shape[1]} columns but this CovarianceRBM has {self.n_components} "
-                "hidden units; pass one column per hidden unit (transform's output)."
+                f"H has {H.shape[1]} columns but this CovarianceRBM's hidden layer has "
+                f"{self._n_features_out} ({self.n_components} units"
+                + (f" and {self.n_categories} categories" if self.n_categories > 1 else "")
+                + "); pass transform's output, one column per hidden unit and category."
             )
         return H
 
@@ -653,7 +792,7 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         for index, state in enumerate(states):
             rows = which == index
             cholesky = np.linalg.cholesky(precision_of(params, state[None])[0])
-            linear = params["intercept_visible"] + state @ params["components"]
+            linear = params["intercept_visible"] + state @ linear_weights(params)
             mean = solve_triangular(cholesky.T, solve_triangular(cholesky, linear, lower=True))
             # Lambda = L L', so L'^-1 z has covariance Lambda^-1
             U[rows] = mean + solve_triangular(cholesky.T, noise[rows].T).T
@@ -661,7 +800,7 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
 
     @transactional
     def gibbs(self, v):
-        """One block-Gibbs step: sample h ~ p(h | x), then x' ~ p(x | h).
+        """One block-Gibbs step: sample h (and the category) ~ p(h | x), then x' ~ p(x | h).
 
         The draws come from the fitted ``random_state_``, so successive calls
         continue one random stream.
@@ -677,16 +816,23 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             The rows after one step.
         """
         U = self._whitened_rows(v)
+        params = self._params()
         hidden = (self.random_state_.random_sample((len(U), self.n_components))
-                  < expit(hidden_activation(self._params(), U)[0])).astype(np.float64)  # fmt: skip
+                  < expit(hidden_activation(params, U)[0])).astype(np.float64)  # fmt: skip
+        if self.n_categories > 1:
+            cumulative = np.cumsum(category_probabilities(params, U), axis=1)
+            uniforms = self.random_state_.random_sample((len(U), 1)) * cumulative[:, -1:]
+            category = np.minimum((cumulative <= uniforms).sum(axis=1), self.n_categories - 1)
+            hidden = np.hstack([hidden, np.eye(self.n_categories)[category]])
         return self.whitening_.invert(self._draw_visible(hidden, self.random_state_))
 
     @transactional
     def sample(self, n_samples=1, *, random_state=None):
         """Exact independent draws from the model.
 
-        The hidden states are drawn from their exact marginal (all ``2^K``
-        of them weighed), then the rows from the Gaussian each one selects:
+        The hidden states are drawn from their exact marginal (all
+        ``n_categories 2^K`` of them weighed), then the rows from the
+        Gaussian each one selects:
         no Markov chain, so there is nothing to burn in.
 
         Parameters
@@ -705,7 +851,7 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         # the rows, their noise and their hidden states
         rng = self._draw_stream(n_samples, 2 * self.n_features_in_ + self.n_components,
                                 f"n_samples={n_samples!r}", random_state)  # fmt: skip
-        states = hidden_states(self.n_components)
+        states = hidden_states(self.n_components, self.n_categories)
         log_weight = self._state_log_weights()
         probabilities = np.exp(log_weight - logsumexp(log_weight))
         chosen = rng.choice(len(states), size=n_samples, p=probabilities / probabilities.sum())
@@ -720,7 +866,8 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     def _state_log_weights(self):
         """log of the unnormalised marginal p(h) of every state, in counting order."""
         params = self._params()
-        blocks = state_blocks(self.n_components, self.n_components**2 + self.n_features_in_)
+        blocks = state_blocks(self.n_components, self.n_categories,
+                              self.n_components**2 + self.n_features_in_)  # fmt: skip
         return np.concatenate([state_terms(params, h)[0] for h in blocks])
 
     # --- conditionals --------------------------------------------------------------------
@@ -767,7 +914,7 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     def _state_blocks_for(self, n_rows):
         """State blocks for conditioning ``n_rows`` rows (a covariance and their means each)."""
         n_features = self.n_features_in_
-        return state_blocks(self.n_components,
+        return state_blocks(self.n_components, self.n_categories,
                             n_features**2 + n_rows * n_features + self.n_components**2)
 
     def conditional_mean(self, X):
@@ -851,7 +998,7 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
                                for r in range(len(rows))]).T  # fmt: skip
             chosen = np.minimum(chosen, len(cumulative) - 1)
             noise = rng.standard_normal((n_samples, len(rows), int(missing.sum())))
-            states = hidden_states(self.n_components)
+            states = hidden_states(self.n_components, self.n_categories)
             for state in np.unique(chosen):
                 draw, row = np.nonzero(chosen == state)
                 # conditioned only for the rows that drew this state

@@ -59,7 +59,11 @@ class Whitening:
         X = np.asarray(X, dtype=np.float64)
         mean = X.mean(axis=0)
         centred = X - mean
-        covariance = centred.T @ centred / max(X.shape[0], 1)
+        return cls.of_covariance(mean, centred.T @ centred / max(X.shape[0], 1))
+
+    @classmethod
+    def of_covariance(cls, mean, covariance):
+        """The whitening by a given mean and covariance (its eigenvalues floored)."""
         eigenvalues, eigenvectors = np.linalg.eigh(covariance)
         typical = float(np.mean(np.diag(covariance))) or 1.0
         eigenvalues = np.clip(eigenvalues, 0.0, None) + COVARIANCE_FLOOR * typical

@@ -38,6 +38,8 @@ def public_estimators():
             estimators.append(obj(**FAST_SETTINGS.get(name, {})))
     # a whitened Gaussian model overrides the methods that take or return rows
     estimators.append(skebm.GaussianBernoulliRBM(whiten=True, **FAST_SETTINGS["GaussianBernoulliRBM"]))
+    # a categorical hidden unit widens transform's output and starts from a fitted mixture
+    estimators.append(skebm.CovarianceRBM(n_categories=2, **FAST_SETTINGS["CovarianceRBM"]))
     return estimators
 
 
