@@ -18,11 +18,17 @@ the model is the standard Normal in ``u``, which in ``x`` is the
 maximum-likelihood full-covariance Gaussian.
 
 Beside the binary units there may be one categorical hidden unit whose
-``M`` states each add ``v_j.u + beta_j`` to ``-E``: a shift of the mean
-that every state of the binary units shares.  With the binary units off
-the model is then a mixture of ``M`` Gaussians with one covariance, and
-it starts as the one EM fits (the rows whitened by its shared
-covariance), so that the binary units model what that mixture cannot.
+``M`` states each add ``v_j.u + beta_j`` to ``-E`` and scale its quadratic
+term by ``exp(-2 t_j)``::
+
+    E(u, h, j) = exp(-2 t_j) 1/2 u' Lambda(h) u - (a + W'h + v_j)'u - b'h - beta_j,
+
+a shift of the mean and a scale of the spread that every state of the
+binary units shares.  With the binary units off and ``t = 0`` the model is
+a mixture of ``M`` Gaussians with one covariance; it starts as the one EM
+fits (the rows whitened by its shared covariance), and the binary units
+and the scales then model what that mixture cannot: a mixture of scales
+has heavier tails than any Gaussian.
 
 The energy is not bilinear in ``(u, h)``, so the samplers of the other RBMs,
 which draw each layer from a linear activation, do not apply.  The hidden
@@ -69,7 +75,7 @@ STATE_BLOCK_ENTRIES = 2**21
 #: the learned parameters, in the order of the optimiser's state
 PARAMETER_NAMES = ("covariance_components", "components", "intercept_visible",
                    "intercept_hidden", "log_sigma", "categorical_components",
-                   "intercept_categorical")  # fmt: skip
+                   "intercept_categorical", "category_log_scale")  # fmt: skip
 
 
 def category_columns(n_categories):
@@ -106,13 +112,20 @@ def hidden_intercepts(params):
 
 
 def precision_of(params, states):
-    """``Lambda(h)`` of each row of ``states``, shape (n_states, d, d)."""
+    """The precision ``exp(-2 t_j) Lambda(h)`` of u given each row of ``states``, (n_states, d, d).
+
+    Category columns that hold probabilities rather than a one-hot weigh
+    the categories' ``exp(-2 t_j)`` by them (a mean-field precision).
+    """
     C = params["covariance_components"]
     outer = (C[:, :, None] * C[:, None, :]).reshape(len(C), -1)
+    one_hot = states[:, len(C) :]
     states = states[:, : len(C)]
     precision = (states @ outer).reshape(len(states), C.shape[1], C.shape[1])
     diagonal = np.arange(C.shape[1])
     precision[:, diagonal, diagonal] += np.exp(-2.0 * params["log_sigma"])
+    if one_hot.shape[1]:
+        precision *= (one_hot @ np.exp(-2.0 * params["category_log_scale"]))[:, None, None]
     return precision
 
 
@@ -127,7 +140,10 @@ def state_terms(params, states):
     The marginal's log is ``b'h - 1/2 log det Lambda + 1/2 eta' Lambda^-1
     eta`` with ``eta = a + W'h + V'e``, the integral of ``exp(-E)`` over u
     less the constant ``d/2 log 2 pi`` (``e``: the category's one-hot
-    columns, which move the mean and leave the precision alone).
+    columns).  Category ``j`` also scales the precision by ``exp(-2 t_j)``:
+    its covariance ``tau Lambda^-1`` with ``tau = exp(2 t_j)`` adds ``d t_j``
+    to that log and multiplies the quadratic term and the mean by ``tau``.
+    The fourth value is ``tau eta' Lambda^-1 eta``.
     """
     C = params["covariance_components"]
     variance = np.exp(2.0 * params["log_sigma"])
@@ -145,8 +161,13 @@ def state_terms(params, states):
     mean = variance * (linear - correction @ C)
     log_det = -2.0 * params["log_sigma"].sum() + log_det_G
     quadratic = (linear * linear * variance).sum(axis=1) - (projected * correction).sum(axis=1)
-    log_weight = states @ hidden_intercepts(params) - 0.5 * log_det + 0.5 * quadratic
-    return log_weight, mean, R
+    log_scale = states[:, n_components:] @ params["category_log_scale"]
+    scale = np.exp(2.0 * log_scale)
+    mean = scale[:, None] * mean
+    quadratic = scale * quadratic
+    log_weight = (states @ hidden_intercepts(params) - 0.5 * log_det
+                  + len(variance) * log_scale + 0.5 * quadratic)  # fmt: skip
+    return log_weight, mean, R, quadratic
 
 
 def state_blocks(n_components, n_categories, entries_per_state):
@@ -163,20 +184,46 @@ def hidden_activation(params, U):
     return linear - 0.5 * projections**2, projections
 
 
-def category_activation(params, U):
-    """``beta_j + v_j.u`` of each whitened row and category (no columns for one category)."""
-    return U @ params["categorical_components"].T + params["intercept_categorical"]
+def category_terms(params, U):
+    """Given each whitened row and each category: the binary units' activations and the
+    category's unnormalised log posterior.
+
+    Category ``j`` scales the quadratic terms by ``exp(-2 t_j)``, so the
+    units' activations ``b_k + w_k.u - exp(-2 t_j) (c_k.u)^2 / 2`` (shape
+    (n_rows, M, K)) depend on it; given u and the category the units are
+    independent, and ``log p(j | u)`` is, up to a constant, ``beta_j +
+    v_j.u - exp(-2 t_j) u'Du / 2 + sum_k log(1 + exp(activation))`` (shape
+    (n_rows, M)).  Also returned: ``c_k.u`` and ``u'Du``.
+    """
+    projections = U @ params["covariance_components"].T
+    linear = U @ params["components"].T + params["intercept_hidden"]
+    inverse_scale = np.exp(-2.0 * params["category_log_scale"])
+    diagonal_term = (U**2 * np.exp(-2.0 * params["log_sigma"])).sum(axis=1)
+    activation = (linear[:, None, :]
+                  - 0.5 * inverse_scale[None, :, None] * projections[:, None, :] ** 2)  # fmt: skip
+    log_posterior = (U @ params["categorical_components"].T + params["intercept_categorical"]
+                     - 0.5 * inverse_scale * diagonal_term[:, None]
+                     + np.logaddexp(0.0, activation).sum(axis=2))  # fmt: skip
+    return activation, log_posterior, projections, diagonal_term
 
 
 def minus_free_energy(params, U):
     """``-F(u) = log sum_h exp(-E(u, h))`` of each whitened row."""
+    if len(params["categorical_components"]):
+        log_posterior = category_terms(params, U)[1]
+        return U @ params["intercept_visible"] + logsumexp(log_posterior, axis=1)
     activation, _ = hidden_activation(params, U)
     quadratic = 0.5 * (U**2 * np.exp(-2.0 * params["log_sigma"])).sum(axis=1)
-    minus_free = (U @ params["intercept_visible"] - quadratic
-                  + np.logaddexp(0.0, activation).sum(axis=1))  # fmt: skip
-    if len(params["categorical_components"]):
-        minus_free = minus_free + logsumexp(category_activation(params, U), axis=1)
-    return minus_free
+    return U @ params["intercept_visible"] - quadratic + np.logaddexp(0.0, activation).sum(axis=1)
+
+
+def hidden_probabilities(params, U):
+    """P(h_k = 1 | u) of each whitened row, and p(category | u) (no columns for one)."""
+    if not len(params["categorical_components"]):
+        return expit(hidden_activation(params, U)[0]), np.empty((len(U), 0))
+    activation, log_posterior = category_terms(params, U)[:2]
+    category = np.exp(log_posterior - logsumexp(log_posterior, axis=1, keepdims=True))
+    return np.einsum("rj,rjk->rk", category, expit(activation)), category
 
 
 def model_expectations(params, *, gradient):
@@ -196,7 +243,7 @@ def model_expectations(params, *, gradient):
     largest, total = -np.inf, 0.0
     sums = None
     for states in state_blocks(n_components, n_categories, n_components**2 + n_features):
-        log_weight, mean, R = state_terms(params, states)
+        log_weight, mean, R, quadratic = state_terms(params, states)
         new_largest = max(largest, float(log_weight.max()))
         rescale = np.exp(largest - new_largest)
         weight = np.exp(log_weight - new_largest)
@@ -207,16 +254,21 @@ def model_expectations(params, *, gradient):
         # every column of the state: the binary units, then the categories
         on = weight[:, None] * states
         binary_on = on[:, :n_components]
+        one_hot = states[:, n_components:]
         mean_along = mean @ C.T
+        # the quadratic terms carry exp(-2 t_j): given the state, E[u u'] = tau Lambda^-1 + mu mu'
+        inverse_scale = np.exp(-2.0 * (one_hot @ params["category_log_scale"]))
         block_sums = {
             "on": weight @ states,
             "mean": weight @ mean,
             "on_mean": on.T @ mean,
-            "square_mean": weight @ mean**2,
+            "square_mean": (weight * inverse_scale) @ mean**2,
             "R": np.tensordot(weight, R, axes=1),
             # sum_s w_s h_sk R_s, one K x K matrix per unit k
             "on_R": np.tensordot(binary_on, R, axes=(0, 0)),
-            "on_mean_along": (binary_on * mean_along).T @ mean,
+            "on_mean_along": (binary_on * mean_along * inverse_scale[:, None]).T @ mean,
+            # E[exp(-2 t_j) u' Lambda u | state] = d + tau eta' Lambda^-1 eta
+            "scale": (weight * (n_features + quadratic)) @ one_hot,
         }
         sums = block_sums if sums is None else {
             key: value * rescale + block_sums[key] for key, value in sums.items()
@@ -237,6 +289,7 @@ def model_expectations(params, *, gradient):
         "log_sigma": (diagonal_covariance + sums["square_mean"]) / variance,
         "categorical_components": sums["on_mean"][n_components:],
         "intercept_categorical": sums["on"][n_components:],
+        "category_log_scale": sums["scale"],
     }
 
 
@@ -259,28 +312,39 @@ def within_span(reference, rows, tol=1e-6):
 
 def data_expectations(params, U):
     """The rows' mean of ``-dE/dtheta`` with ``h`` summed out (the positive phase)."""
-    activation, projections = hidden_activation(params, U)
-    on = expit(activation)
     n_rows = len(U)
-    # the category is independent of the binary units given u: a softmax of its activation
-    category = category_probabilities(params, U)
+    if not len(params["categorical_components"]):
+        activation, projections = hidden_activation(params, U)
+        on = expit(activation)
+        return {
+            "covariance_components": -((on * projections).T @ U) / n_rows,
+            "components": on.T @ U / n_rows,
+            "intercept_visible": U.mean(axis=0),
+            "intercept_hidden": on.mean(axis=0),
+            "log_sigma": np.exp(-2.0 * params["log_sigma"]) * (U**2).mean(axis=0),
+            "categorical_components": np.zeros((0, U.shape[1])),
+            "intercept_categorical": np.zeros(0),
+            "category_log_scale": np.zeros(0),
+        }
+    # the category given u, then the binary units given u and the category
+    activation, log_posterior, projections, diagonal_term = category_terms(params, U)
+    category = np.exp(log_posterior - logsumexp(log_posterior, axis=1, keepdims=True))
+    on = category[:, :, None] * expit(activation)
+    inverse_scale = np.exp(-2.0 * params["category_log_scale"])
+    # E[exp(-2 t_j) u' Lambda(h) u | u, j] for each row and category
+    spread = diagonal_term[:, None] + np.einsum("rjk,rk->rj", expit(activation), projections**2)
     return {
-        "covariance_components": -((on * projections).T @ U) / n_rows,
-        "components": on.T @ U / n_rows,
+        "covariance_components": -((np.einsum("rjk,j->rk", on, inverse_scale) * projections).T
+                                   @ U) / n_rows,  # fmt: skip
+        "components": on.sum(axis=1).T @ U / n_rows,
         "intercept_visible": U.mean(axis=0),
-        "intercept_hidden": on.mean(axis=0),
-        "log_sigma": np.exp(-2.0 * params["log_sigma"]) * (U**2).mean(axis=0),
+        "intercept_hidden": on.sum(axis=1).mean(axis=0),
+        "log_sigma": np.exp(-2.0 * params["log_sigma"])
+        * ((category @ inverse_scale)[:, None] * U**2).mean(axis=0),
         "categorical_components": category.T @ U / n_rows,
         "intercept_categorical": category.mean(axis=0),
+        "category_log_scale": (category * inverse_scale * spread).mean(axis=0),
     }
-
-
-def category_probabilities(params, U):
-    """p(category | u) of each whitened row (no columns for one category)."""
-    activation = category_activation(params, U)
-    if activation.shape[1] == 0:
-        return activation
-    return np.exp(activation - logsumexp(activation, axis=1, keepdims=True))
 
 
 def tied_mixture_start(X, n_categories, random_state):
@@ -321,14 +385,16 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     factored precision terms; here every unit carries both.
 
     With ``n_categories > 1`` a categorical hidden unit joins them: each of
-    its states shifts the mean, ``-E`` gains ``v_j.u + beta_j`` for the
-    state ``j`` that is on, and the rows are whitened by the shared
-    covariance of a Gaussian mixture of ``n_categories`` components with
-    one covariance (fitted by EM, ``covariance_type="tied"``).  The model
-    starts as that mixture, which it contains (every binary unit off), and
-    the binary units then give each region a covariance of its own.  Data
-    made of a few groups that share their correlations, such as wine's
-    three cultivars, need it.
+    its states ``j`` shifts the mean and scales the spread, ``-E`` gaining
+    ``v_j.u + beta_j`` and its quadratic term a factor ``exp(-2 t_j)``, and
+    the rows are whitened by the shared covariance of a Gaussian mixture of
+    ``n_categories`` components with one covariance (fitted by EM,
+    ``covariance_type="tied"``).  The model starts as that mixture, which
+    it contains (every binary unit off, ``t = 0``); the binary units then
+    give each region a covariance of its own, and the scales give the
+    model heavier tails than a Gaussian's.  Data made of a few groups that
+    share their correlations, such as wine's three cultivars, need the
+    shifts; data with rows far out, such as breast_cancer, the scales.
 
     The hidden layer is small (at most 16 units) and every one of its
     ``n_categories 2^K`` states is summed, each with ``K x K`` matrices (the
@@ -395,6 +461,10 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         one category.
     intercept_categorical_ : ndarray of shape (n_categories,)
         ``beta``; empty with one category.
+    category_scale_ : ndarray of shape (n_categories,)
+        ``exp(t_j)``: the factor by which category ``j`` widens the spread
+        of the whitened rows (its covariances are multiplied by its
+        square); empty with one category.
     sigma_ : ndarray of shape (n_features,)
         ``exp(s)``: the standard deviation of each whitened coordinate when
         every hidden unit is off and the weights are zero.
@@ -485,6 +555,7 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             "log_sigma": np.log(self.sigma_),
             "categorical_components": self.categorical_components_,
             "intercept_categorical": self.intercept_categorical_,
+            "category_log_scale": np.log(self.category_scale_),
         }
 
     def _publish(self, params):
@@ -496,6 +567,7 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         self.sigma_ = np.exp(params["log_sigma"])
         self.categorical_components_ = params["categorical_components"].copy()
         self.intercept_categorical_ = params["intercept_categorical"].copy()
+        self.category_scale_ = np.exp(params["category_log_scale"])
         self.log_partition_ = float(log_partition)
 
     def _start(self, X, rng):
@@ -528,6 +600,7 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             "log_sigma": np.zeros(n_features),
             "categorical_components": components,
             "intercept_categorical": intercepts,
+            "category_log_scale": np.zeros(len(intercepts)),
         }
 
     # --- training -----------------------------------------------------------------------------
@@ -690,10 +763,11 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             except np.linalg.LinAlgError:
                 log_partition, model = np.nan, {}
         checked = list((model or {}).values()) + [params["log_sigma"]]
+        log_scales = np.concatenate([params["log_sigma"], params["category_log_scale"]])
         if not (np.isfinite(log_partition)
                 and all(np.all(np.isfinite(value)) for value in checked)
-                # exp(2 s) and exp(-2 s) must stay finite wherever they are used
-                and np.all(np.abs(params["log_sigma"]) < 300)):  # fmt: skip
+                # exp(2 s) and exp(-2 s) must stay finite wherever they are used, and t's
+                and np.all(np.abs(log_scales) < 300)):  # fmt: skip
             raise DivergenceError(
                 f"CovarianceRBM diverged (a non-finite log Z or gradient) at learning_rate="
                 f"{self.learning_rate}; use a smaller one. The model was left as it was "
@@ -733,11 +807,7 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             category, its column (always 1) is left out.
         """
         U = self._whitened_rows(X)
-        params = self._params()
-        on = expit(hidden_activation(params, U)[0])
-        if self.n_categories == 1:
-            return on
-        return np.hstack([on, category_probabilities(params, U)])
+        return np.hstack(hidden_probabilities(self._params(), U))
 
     def inverse_transform(self, H):
         """E[x | h]: the mean of the rows given the hidden units.
@@ -817,14 +887,21 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         """
         U = self._whitened_rows(v)
         params = self._params()
-        hidden = (self.random_state_.random_sample((len(U), self.n_components))
-                  < expit(hidden_activation(params, U)[0])).astype(np.float64)  # fmt: skip
-        if self.n_categories > 1:
-            cumulative = np.cumsum(category_probabilities(params, U), axis=1)
-            uniforms = self.random_state_.random_sample((len(U), 1)) * cumulative[:, -1:]
+        rng = self.random_state_
+        if self.n_categories == 1:
+            on = expit(hidden_activation(params, U)[0])
+            hidden = (rng.random_sample(on.shape) < on).astype(np.float64)
+        else:
+            # the category first, then the binary units given it
+            activation, log_posterior = category_terms(params, U)[:2]
+            cumulative = np.cumsum(np.exp(log_posterior - log_posterior.max(axis=1, keepdims=True)),
+                                   axis=1)  # fmt: skip
+            uniforms = rng.random_sample((len(U), 1)) * cumulative[:, -1:]
             category = np.minimum((cumulative <= uniforms).sum(axis=1), self.n_categories - 1)
-            hidden = np.hstack([hidden, np.eye(self.n_categories)[category]])
-        return self.whitening_.invert(self._draw_visible(hidden, self.random_state_))
+            on = expit(activation[np.arange(len(U)), category])
+            hidden = np.hstack([(rng.random_sample(on.shape) < on).astype(np.float64),
+                                np.eye(self.n_categories)[category]])  # fmt: skip
+        return self.whitening_.invert(self._draw_visible(hidden, rng))
 
     @transactional
     def sample(self, n_samples=1, *, random_state=None):
@@ -880,12 +957,16 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     def _state_gaussians(self, states):
         """Per state: log of its unnormalised marginal, and the mean and covariance of x | h."""
         params = self._params()
-        log_weight, mean_u, R = state_terms(params, states)
+        log_weight, mean_u, R, _ = state_terms(params, states)
         variance = np.exp(2.0 * params["log_sigma"])
         scaled = params["covariance_components"] * variance  # rows D^-1 c_k
         # Lambda^-1 = D^-1 - D^-1 C' R C D^-1 (see state_terms)
         covariance_u = np.einsum("ki,skl,lj->sij", scaled, R, scaled)
         covariance_u = np.eye(len(variance)) * variance - covariance_u
+        if self.n_categories > 1:
+            # a category's covariance is tau Lambda^-1
+            log_scale = states[:, self.n_components :] @ params["category_log_scale"]
+            covariance_u = covariance_u * np.exp(2.0 * log_scale)[:, None, None]
         inverse = self.whitening_.inverse
         return log_weight, self.whitening_.invert(mean_u), inverse @ covariance_u @ inverse
 

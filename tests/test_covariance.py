@@ -31,6 +31,7 @@ def random_params(rng, n_components, n_features, scale=0.6, n_categories=1):
         "log_sigma": 0.2 * rng.normal(size=n_features),
         "categorical_components": scale * rng.normal(size=(n_columns, n_features)),
         "intercept_categorical": 0.3 * rng.normal(size=n_columns),
+        "category_log_scale": 0.3 * rng.normal(size=n_columns),
     }
 
 
@@ -46,14 +47,22 @@ def tiny_model(seed=0, n_components=2, n_features=2, n_categories=1):
     return model
 
 
-def energy(params, u, state):
-    """E(u, h, category) written out from its definition; ``state`` is h, then the one-hot."""
+def precision_given(params, state):
+    """exp(-2 t_j) (diag(exp(-2 s)) + sum_k h_k c_k c_k'), written out."""
     n_components = len(params["covariance_components"])
     h, one_hot = state[:n_components], state[n_components:]
     precision = np.diag(np.exp(-2 * params["log_sigma"]))
     for k, on in enumerate(h):
         c = params["covariance_components"][k]
         precision = precision + on * np.outer(c, c)
+    return precision * np.exp(-2 * one_hot @ params["category_log_scale"])
+
+
+def energy(params, u, state):
+    """E(u, h, category) written out from its definition; ``state`` is h, then the one-hot."""
+    n_components = len(params["covariance_components"])
+    h, one_hot = state[:n_components], state[n_components:]
+    precision = precision_given(params, state)
     return (0.5 * u @ precision @ u - params["intercept_visible"] @ u
             - h @ params["components"] @ u - params["intercept_hidden"] @ h
             - one_hot @ params["categorical_components"] @ u
@@ -75,9 +84,7 @@ def exact_moments(model):
     K = model.n_components
     for state in all_states(K, model.n_categories):
         h, one_hot = state[:K], state[K:]
-        precision = np.diag(np.exp(-2 * params["log_sigma"])) + sum(
-            on * np.outer(c, c) for on, c in zip(h, params["covariance_components"])
-        )
+        precision = precision_given(params, state)
         linear = (params["intercept_visible"] + h @ params["components"]
                   + one_hot @ params["categorical_components"])  # fmt: skip
         covariance = np.linalg.inv(precision)
@@ -166,9 +173,7 @@ def test_inverse_transform_of_a_hidden_state_is_the_mean_of_x_given_it(n_categor
     states = np.array(all_states(3, n_categories))
     for state, mean in zip(states, model.inverse_transform(states)):
         h, one_hot = state[:3], state[3:]
-        precision = np.diag(np.exp(-2 * params["log_sigma"])) + sum(
-            on * np.outer(c, c) for on, c in zip(h, params["covariance_components"])
-        )
+        precision = precision_given(params, state)
         linear = (params["intercept_visible"] + h @ params["components"]
                   + one_hot @ params["categorical_components"])  # fmt: skip
         mean_u = np.linalg.solve(precision, linear)
@@ -345,7 +350,8 @@ def test_with_the_binary_units_off_the_start_is_the_tied_mixture_em_fits():
     params = random_params(rng, 2, 3, n_categories=2)
     params.update(covariance_components=np.zeros((2, 3)), components=np.zeros((2, 3)),
                   intercept_visible=np.zeros(3), log_sigma=np.zeros(3),
-                  categorical_components=components, intercept_categorical=intercepts)
+                  categorical_components=components, intercept_categorical=intercepts,
+                  category_log_scale=np.zeros(2))
     log_likelihood = (minus_free_energy(params, whitening.apply(X))
                       - model_expectations(params, gradient=False)[0] + whitening.log_det)
     mixture = GaussianMixture(2, covariance_type="tied", n_init=3, random_state=7).fit(X)
@@ -384,9 +390,12 @@ def test_transform_adds_the_category_probabilities():
     U = model.whitening_.apply(X)
     H = model.transform(X)
     assert H.shape == (5, 5)
-    activation = U @ params["categorical_components"].T + params["intercept_categorical"]
-    np.testing.assert_allclose(H[:, 2:], np.exp(activation - logsumexp(activation, axis=1,
-                                                                       keepdims=True)))
+    # p(h, j | u) by enumerating the energy: the units' and the categories' marginals
+    states = np.array(all_states(2, 3))
+    for u, row in zip(U, H):
+        minus_energies = np.array([-energy(params, u, state) for state in states])
+        np.testing.assert_allclose(row, np.exp(minus_energies - logsumexp(minus_energies))
+                                   @ states, rtol=1e-10)  # fmt: skip
     assert len(model.get_feature_names_out()) == 5
     with pytest.raises(ValueError, match="2 units and 3 categories"):
         model.inverse_transform(H[:, :2])
