@@ -30,8 +30,9 @@ throughout (set here), so that the seconds are those of one core.
     ``skebm.sample_quality`` on 8x8 Ising lattices (T=1.8 and 3.0, a small
     SpinRBM, PT samples against an independent Monte Carlo run) and on
     breast_cancer (the samples of a diagonal and of a whitened
-    GaussianBernoulliRBM, and the exact samples of a 12-unit CovarianceRBM,
-    against the held-out quarter): the figures, no bar.
+    GaussianBernoulliRBM, and the exact samples of a 12-unit CovarianceRBM
+    and of an 8-unit one with two categories, against the held-out
+    quarter): the figures, no bar.
 ``--part defaults``
     Only ``n_components`` and ``n_iter=20`` set: held-out log-likelihood of
     scikit-learn's BernoulliRBM and skebm's on MNIST-5k (16, 20 and 25
@@ -275,17 +276,18 @@ def part_elsewhere(seeds):
                                      random_state=seed)  # fmt: skip
             print(f"  seed {seed}: fit {seconds:.0f}s")
             print("    " + quality.summary().replace("\n", "\n    "))
-    print("breast_cancer, standardised on 75%; CovarianceRBM(n_components=12); 1000 exact "
-          "samples against the held-out 25%")
-    for seed in seeds:
-        X_train, X_test = train_test_split(X, test_size=0.25, random_state=seed)
-        scaler = StandardScaler().fit(X_train)
-        X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
-        rbm, seconds = timed_fit(CovarianceRBM(12, random_state=seed), X_train)
-        quality = sample_quality(rbm.sample(1000, random_state=seed), X_test, train=X_train,
-                                 model=rbm, random_state=seed)  # fmt: skip
-        print(f"  seed {seed}: fit {seconds:.0f}s")
-        print("    " + quality.summary().replace("\n", "\n    "))
+    for settings in (dict(n_components=12), dict(n_components=8, n_categories=2)):
+        print(f"breast_cancer, standardised on 75%; CovarianceRBM {settings}; 1000 exact "
+              "samples against the held-out 25%")
+        for seed in seeds:
+            X_train, X_test = train_test_split(X, test_size=0.25, random_state=seed)
+            scaler = StandardScaler().fit(X_train)
+            X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+            rbm, seconds = timed_fit(CovarianceRBM(**settings, random_state=seed), X_train)
+            quality = sample_quality(rbm.sample(1000, random_state=seed), X_test,
+                                     train=X_train, model=rbm, random_state=seed)  # fmt: skip
+            print(f"  seed {seed}: fit {seconds:.0f}s")
+            print("    " + quality.summary().replace("\n", "\n    "))
 
 
 # --- defaults ---------------------------------------------------------------------------------
