@@ -864,7 +864,7 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             cholesky = np.linalg.cholesky(precision_of(params, state[None])[0])
             linear = params["intercept_visible"] + state @ linear_weights(params)
             mean = solve_triangular(cholesky.T, solve_triangular(cholesky, linear, lower=True))
-            # Lambda = L L', so L'^-1 z has covariance Lambda^-1
+            # the precision is L L', so L'^-1 z has its inverse as covariance
             U[rows] = mean + solve_triangular(cholesky.T, noise[rows].T).T
         return U
 
@@ -909,8 +909,8 @@ class CovarianceRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
 
         The hidden states are drawn from their exact marginal (all
         ``n_categories 2^K`` of them weighed), then the rows from the
-        Gaussian each one selects:
-        no Markov chain, so there is nothing to burn in.
+        Gaussian each one selects: no Markov chain, so there is nothing to
+        burn in.
 
         Parameters
         ----------
