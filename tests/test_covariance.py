@@ -133,7 +133,8 @@ def test_the_density_integrates_to_one_over_x(n_categories):
 def test_with_zero_weights_it_is_the_training_rows_full_covariance_gaussian():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(500, 3)) @ rng.normal(size=(3, 3)) + [5.0, -1.0, 2.0]
-    model = CovarianceRBM(3, n_iter=1, validation_fraction=None, random_state=0).fit(X)
+    model = CovarianceRBM(3, n_categories=1, n_iter=1, validation_fraction=None,
+                          random_state=0).fit(X)
     zero = {key: np.zeros_like(value) for key, value in model._params().items()}
     zero["intercept_hidden"] = rng.normal(size=3)  # the biases alone cancel in log Z
     model._publish(zero)
@@ -215,7 +216,7 @@ def test_it_beats_one_gaussian_where_the_covariance_changes_from_place_to_place(
         return np.concatenate([narrow, wide])
 
     train, test = draw(300), draw(300)
-    model = CovarianceRBM(2, random_state=0).fit(train)
+    model = CovarianceRBM(2, n_categories=1, random_state=0).fit(train)
     gaussian = GaussianMixture(1, covariance_type="full").fit(train)
     # one Gaussian reads about -2.2 nats a row, the two true components -1.1; two units
     # reach -1.36 to -1.64 over seeds 0-5 (their precision terms add, so a state with both
@@ -254,11 +255,12 @@ def test_partial_fit_continues_one_epoch_at_a_time():
 
 
 def test_one_row_cannot_be_split_for_validation():
-    model = CovarianceRBM(2)
+    model = CovarianceRBM(2, n_categories=1)
     with pytest.raises(ValueError, match="validation_fraction=None"):
         model.fit(np.ones((1, 3)))
     assert not any(key.endswith("_") for key in vars(model))
-    assert CovarianceRBM(2, n_iter=3, validation_fraction=None).fit(np.ones((1, 3))).n_iter_ == 3
+    single = CovarianceRBM(2, n_categories=1, n_iter=3, validation_fraction=None)
+    assert single.fit(np.ones((1, 3))).n_iter_ == 3
 
 
 def test_a_runaway_step_raises_and_leaves_the_fitted_model_as_it_was():
@@ -376,7 +378,7 @@ def test_categories_hold_groups_that_share_a_covariance(seed):
     train, _ = three_groups_sharing_one_covariance(rng, 300)
     test, true_log_density = three_groups_sharing_one_covariance(rng, 2000)
     grouped = CovarianceRBM(2, n_categories=3, random_state=seed).fit(train)
-    plain = CovarianceRBM(2, random_state=seed).fit(train)
+    plain = CovarianceRBM(2, n_categories=1, random_state=seed).fit(train)
     # over seeds 0-5 the categories come within 0.02-0.08 nats of the true density and
     # 0.34-0.42 above the model without them; the test means' standard error is about 0.02
     assert grouped.score(test) > true_log_density.mean() - 0.15
