@@ -9,9 +9,10 @@ Parts (``--part``):
     full-covariance Gaussian, GaussianMixture with n_components and
     covariance type chosen by 3-fold CV, a diagonal Gaussian RBM, the
     whitened one (``whiten=True``), and CovarianceRBM (hidden units that
-    set the covariance too; exact maximum likelihood) with 8 and 12 units,
-    and with 8 units beside a categorical unit whose number of states
-    (1-4) 3-fold CV chooses, as it chooses the mixture's components.
+    set the covariance too; exact maximum likelihood) with 8 and 12 units and
+    one category, with its defaults (8 units beside a categorical unit of 3
+    states), and with 8 units beside a categorical unit whose number of
+    states (1-4) 3-fold CV chooses, as it chooses the mixture's components.
     ``--seeds 0 1 2`` prints a table per seed.
 ``impute``
     RMSE of the filled entries on standardised breast_cancer, wine and
@@ -73,8 +74,9 @@ RBM_SETTINGS = {
 CATEGORY_GRID = [1, 2, 3, 4]
 CATEGORIES_LABEL = f"CovarianceRBM, 8 hidden, n_categories in {CATEGORY_GRID} by 3-fold CV"
 COVARIANCE_SETTINGS = {
-    "CovarianceRBM, 8 hidden (defaults)": dict(n_components=8),
-    "CovarianceRBM, 12 hidden": dict(n_components=12),
+    "CovarianceRBM, 8 hidden, one category": dict(n_components=8, n_categories=1),
+    "CovarianceRBM, 12 hidden, one category": dict(n_components=12, n_categories=1),
+    "CovarianceRBM, 8 hidden, 3 categories (defaults)": dict(n_components=8),
 }
 
 

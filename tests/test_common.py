@@ -38,8 +38,9 @@ def public_estimators():
             estimators.append(obj(**FAST_SETTINGS.get(name, {})))
     # a whitened Gaussian model overrides the methods that take or return rows
     estimators.append(skebm.GaussianBernoulliRBM(whiten=True, **FAST_SETTINGS["GaussianBernoulliRBM"]))
-    # a categorical hidden unit widens transform's output and starts from a fitted mixture
-    estimators.append(skebm.CovarianceRBM(n_categories=2, **FAST_SETTINGS["CovarianceRBM"]))
+    # without the categorical hidden unit, transform's output is narrower and the start a
+    # Gaussian rather than a fitted mixture
+    estimators.append(skebm.CovarianceRBM(n_categories=1, **FAST_SETTINGS["CovarianceRBM"]))
     return estimators
 
 
