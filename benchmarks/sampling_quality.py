@@ -236,11 +236,19 @@ def part_digits(seeds, settings=None, n_sweeps=200):
 
 
 # --- the toolkit elsewhere ---------------------------------------------------------------------
+def standardised_quarters(X, seed):
+    """75% of the rows to train and 25% held out, both standardised by the training rows."""
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    X_train, X_test = train_test_split(X, test_size=0.25, random_state=seed)
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test)
+
+
 def part_elsewhere(seeds):
     """sample_quality on Ising lattices and on a real-valued table (figures, no bar)."""
     from sklearn.datasets import load_breast_cancer
-    from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
 
     from skebm import CovarianceRBM, GaussianBernoulliRBM, sample_quality
 
@@ -266,9 +274,7 @@ def part_elsewhere(seeds):
         print(f"breast_cancer, standardised on 75%; GaussianBernoulliRBM {settings}; 1000 "
               "samples of 1000 Gibbs steps against the held-out 25%")
         for seed in seeds:
-            X_train, X_test = train_test_split(X, test_size=0.25, random_state=seed)
-            scaler = StandardScaler().fit(X_train)
-            X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+            X_train, X_test = standardised_quarters(X, seed)
             rbm, seconds = timed_fit(GaussianBernoulliRBM(**settings, random_state=seed),
                                      X_train)  # fmt: skip
             samples = rbm.sample(1000, n_steps=1000, random_state=seed)
@@ -280,9 +286,7 @@ def part_elsewhere(seeds):
         print(f"breast_cancer, standardised on 75%; CovarianceRBM {settings}; 1000 exact "
               "samples against the held-out 25%")
         for seed in seeds:
-            X_train, X_test = train_test_split(X, test_size=0.25, random_state=seed)
-            scaler = StandardScaler().fit(X_train)
-            X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+            X_train, X_test = standardised_quarters(X, seed)
             rbm, seconds = timed_fit(CovarianceRBM(**settings, random_state=seed), X_train)
             quality = sample_quality(rbm.sample(1000, random_state=seed), X_test,
                                      train=X_train, model=rbm, random_state=seed)  # fmt: skip
