@@ -329,10 +329,11 @@ def data_expectations(params, U):
     # the category given u, then the binary units given u and the category
     activation, log_posterior, projections, diagonal_term = category_terms(params, U)
     category = np.exp(log_posterior - logsumexp(log_posterior, axis=1, keepdims=True))
-    on = category[:, :, None] * expit(activation)
+    on_given_category = expit(activation)
+    on = category[:, :, None] * on_given_category
     inverse_scale = np.exp(-2.0 * params["category_log_scale"])
     # E[exp(-2 t_j) u' Lambda(h) u | u, j] for each row and category
-    spread = diagonal_term[:, None] + np.einsum("rjk,rk->rj", expit(activation), projections**2)
+    spread = diagonal_term[:, None] + np.einsum("rjk,rk->rj", on_given_category, projections**2)
     return {
         "covariance_components": -((np.einsum("rjk,j->rk", on, inverse_scale) * projections).T
                                    @ U) / n_rows,  # fmt: skip
